@@ -1,0 +1,17 @@
+//! Domain types shared by every nbw layer.
+//!
+//! `nbw-core` owns the vocabulary that the engine, the server, the agent and the CLI all speak,
+//! and nothing that does I/O. Today that is notebook [`params`]: the values a run passes to a
+//! notebook's `parameters` cell, with papermill's command-line type inference.
+//!
+//! ```
+//! use nbw_core::params::{infer_cli_value, ParamValue, Parameters};
+//!
+//! let mut params = Parameters::default();
+//! params.insert("alpha", infer_cli_value("0.5"));
+//! params.insert("name", infer_cli_value("world"));
+//! assert_eq!(params.get("alpha"), Some(&ParamValue::Float(0.5)));
+//! ```
+#![deny(missing_docs)]
+
+pub mod params;

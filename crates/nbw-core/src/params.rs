@@ -1,0 +1,1 @@
+//! Notebook parameters (owned by the params helper while it is being written).
