@@ -1,1 +1,39 @@
-fn main() {}
+//! `nbw`: the one binary of NB Workflows. It parses flags, wires the library crates together and
+//! prints; the work itself lives in `nbw-engine` (and, later, the server and agent crates).
+
+mod exit;
+mod inspect;
+mod progress;
+mod run;
+
+use clap::{Parser, Subcommand};
+
+/// Run parameterized Jupyter notebooks as production workflows.
+#[derive(Parser)]
+#[command(name = "nbw", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Run(Box<run::RunArgs>),
+    Inspect(inspect::InspectArgs),
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("NBW_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Run(args) => run::main(*args),
+        Command::Inspect(args) => inspect::main(args),
+    };
+    std::process::exit(code);
+}

@@ -1,0 +1,331 @@
+//! `nbw run`: execute a notebook with parameters, papermill's command done faster and losslessly.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Args, ValueEnum};
+use nbw_core::params::{ParamValue, Parameters, infer_cli_value, parse_yaml};
+use nbw_engine::{ExecuteOptions, KernelSearch, Notebook, Outcome, Transport, execute};
+
+use crate::exit;
+use crate::progress::Reporter;
+
+/// Execute a notebook, injecting parameters after its `parameters` cell.
+///
+/// Exit codes: 0 success, 1 a cell raised, 2 bad input (notebook, parameters, kernel, paths),
+/// 3 timeout, 4 kernel died, 5 output incomplete, 6 cancelled.
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  nbw run report.ipynb out.ipynb -p alpha 0.6 -p name world
+  nbw run report.ipynb out.ipynb -f params.yaml --cell-timeout 10m
+  cat report.ipynb | nbw run - - -y 'ratio: 0.5' > out.ipynb
+  nbw run report.ipynb out.ipynb --events events.jsonl --log-output")]
+pub struct RunArgs {
+    /// Notebook to execute (`-` reads standard input).
+    input: String,
+    /// Where to write the executed notebook (`-` writes standard output). Defaults to
+    /// INPUT with `.out.ipynb` in place of `.ipynb`, or standard output when INPUT is `-`.
+    output: Option<String>,
+    /// A parameter, with papermill's type inference (int, float, True/False, None, else string).
+    #[arg(short = 'p', long = "parameter", num_args = 2, value_names = ["NAME", "VALUE"])]
+    parameters: Vec<String>,
+    /// A parameter passed as a string, without type inference.
+    #[arg(short = 'r', long = "raw", num_args = 2, value_names = ["NAME", "VALUE"])]
+    raw: Vec<String>,
+    /// Parameters as a YAML mapping.
+    #[arg(short = 'y', long = "parameters-yaml", value_name = "YAML")]
+    yaml: Vec<String>,
+    /// Parameters from a YAML file.
+    #[arg(short = 'f', long = "parameters-file", value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// Kernelspec name; defaults to the notebook's metadata.kernelspec.name.
+    #[arg(short = 'k', long = "kernel")]
+    kernel: Option<String>,
+    /// Python interpreter whose environment holds the kernel (runs specs that say `python`).
+    #[arg(long, value_name = "PATH")]
+    python: Option<PathBuf>,
+    /// The kernel's working directory.
+    #[arg(long, value_name = "DIR")]
+    cwd: Option<PathBuf>,
+    /// How to talk to the kernel.
+    #[arg(long, value_enum, default_value_t = TransportArg::Ipc)]
+    transport: TransportArg,
+    /// Longest time a cell may run (e.g. 90, 30s, 10m).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    cell_timeout: Option<Duration>,
+    /// Longest time the whole run may take, kernel start included.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    timeout: Option<Duration>,
+    /// After a timeout's interrupt, how long before the kernel's process group is killed.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "5s")]
+    kill_grace: Duration,
+    /// Longest time for the kernel to start.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "60s")]
+    startup_timeout: Duration,
+    /// After a cell's reply, how long to wait for the rest of its output.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10s")]
+    iopub_timeout: Duration,
+    /// Write the partial notebook at this interval while running (0 to disable).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "30s")]
+    checkpoint_every: Duration,
+    /// Continue after a failing cell (cells tagged raises-exception always do).
+    #[arg(long)]
+    allow_errors: bool,
+    /// Stream cell outputs to standard error as they come.
+    #[arg(long)]
+    log_output: bool,
+    /// Write the run's events as JSON lines to FILE (`-` for standard output).
+    #[arg(long, value_name = "FILE")]
+    events: Option<String>,
+    /// No progress bar.
+    #[arg(long)]
+    no_progress: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum TransportArg {
+    Ipc,
+    Tcp,
+}
+
+/// A duration: seconds as a bare number, or a humantime string like `30s` or `10m`.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    if let Ok(seconds) = text.parse::<f64>() {
+        return Duration::try_from_secs_f64(seconds).map_err(|e| format!("{text:?}: {e}"));
+    }
+    humantime::parse_duration(text)
+        .map_err(|e| format!("{text:?} is not a duration like 90, 30s or 10m: {e}"))
+}
+
+pub fn main(args: RunArgs) -> i32 {
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime starts");
+    runtime.block_on(run(args))
+}
+
+/// Where the executed notebook goes.
+enum Destination {
+    File(PathBuf),
+    Stdout,
+}
+
+async fn run(args: RunArgs) -> i32 {
+    let prepared = match prepare(&args) {
+        Ok(prepared) => prepared,
+        Err(e) => return exit::bad_input(format!("{e:#}")),
+    };
+    let (notebook, parameters, destination, options) = prepared;
+    let mut events_out = match open_events(args.events.as_deref()) {
+        Ok(out) => out,
+        Err(e) => return exit::bad_input(format!("{e:#}")),
+    };
+    let mut execution = match execute(notebook, &parameters, options) {
+        Ok(execution) => execution,
+        Err(e) => return exit::bad_input(e),
+    };
+    let cancel = execution.cancel_token();
+    tokio::spawn(async move {
+        wait_for_stop_signal().await;
+        eprintln!("nbw: stopping the run (interrupt, then kill after the grace period)");
+        cancel.cancel();
+    });
+    let mut reporter = Reporter::new(!args.no_progress, args.log_output);
+    while let Some(record) = execution.next_event().await {
+        reporter.show(&record);
+        if let Some(out) = events_out.as_mut() {
+            let line = serde_json::to_string(&record).expect("events serialize");
+            if writeln!(out, "{line}").and_then(|_| out.flush()).is_err() {
+                tracing::warn!("could not write an event; continuing the run");
+            }
+        }
+    }
+    let outcome = execution.outcome().await;
+    reporter.finish();
+    finish(outcome, &destination)
+}
+
+fn finish(outcome: Outcome, destination: &Destination) -> i32 {
+    let written = match destination {
+        Destination::File(path) => {
+            outcome.notebook.write(path).with_context(|| format!("writing {}", path.display()))
+        }
+        Destination::Stdout => {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(outcome.notebook.to_json().as_bytes()).context("writing standard output")
+        }
+    };
+    if let Some(message) = &outcome.message {
+        eprintln!("nbw: {message}");
+    }
+    match written {
+        Ok(()) => outcome.status.exit_code(),
+        Err(e) => {
+            eprintln!("error: the executed notebook could not be written: {e:#}");
+            exit::BAD_INPUT
+        }
+    }
+}
+
+type Prepared = (Notebook, Parameters, Destination, ExecuteOptions);
+
+/// Everything that can be refused before a kernel starts: input, parameters, paths.
+fn prepare(args: &RunArgs) -> anyhow::Result<Prepared> {
+    let notebook = read_notebook(&args.input)?;
+    let parameters = collect_parameters(args)?;
+    let destination = match args.output.as_deref() {
+        Some("-") => Destination::Stdout,
+        Some(path) => Destination::File(PathBuf::from(path)),
+        None if args.input == "-" => Destination::Stdout,
+        None => Destination::File(default_output(Path::new(&args.input))),
+    };
+    if args.events.as_deref() == Some("-") && matches!(destination, Destination::Stdout) {
+        bail!("--events - and the notebook cannot both go to standard output; give OUTPUT a file name");
+    }
+    if let Destination::File(path) = &destination {
+        check_writable(path)?;
+    }
+    if let Some(cwd) = &args.cwd
+        && !cwd.is_dir()
+    {
+        bail!("--cwd {} is not a directory", cwd.display());
+    }
+    let path_text = |d: &Destination| match d {
+        Destination::File(p) => p.display().to_string(),
+        Destination::Stdout => "-".to_owned(),
+    };
+    let checkpoint = match &destination {
+        Destination::File(path) if !args.checkpoint_every.is_zero() => {
+            Some((path.clone(), args.checkpoint_every))
+        }
+        _ => None,
+    };
+    let options = ExecuteOptions {
+        kernel_name: args.kernel.clone(),
+        search: KernelSearch { python: args.python.clone() },
+        transport: match args.transport {
+            TransportArg::Ipc => Transport::IPC,
+            TransportArg::Tcp => Transport::TCP,
+        },
+        cwd: args.cwd.clone(),
+        cell_timeout: args.cell_timeout,
+        run_timeout: args.timeout,
+        kill_grace: args.kill_grace,
+        startup_timeout: args.startup_timeout,
+        iopub_timeout: args.iopub_timeout,
+        allow_errors: args.allow_errors,
+        input_path: Some(args.input.clone()),
+        output_path: Some(path_text(&destination)),
+        checkpoint,
+        ..ExecuteOptions::default()
+    };
+    Ok((notebook, parameters, destination, options))
+}
+
+fn read_notebook(input: &str) -> anyhow::Result<Notebook> {
+    if input == "-" {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text).context("reading the notebook from standard input")?;
+        return Notebook::from_json(&text).context("the notebook on standard input is not usable");
+    }
+    Notebook::read(Path::new(input)).with_context(|| format!("{input} is not a usable notebook"))
+}
+
+/// papermill's merge order: files, then YAML strings, then `-p`, then `-r`; later wins.
+fn collect_parameters(args: &RunArgs) -> anyhow::Result<Parameters> {
+    let mut parameters = Parameters::default();
+    for file in &args.files {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("reading parameters file {}", file.display()))?;
+        parameters
+            .extend(parse_yaml(&text).with_context(|| format!("in parameters file {}", file.display()))?);
+    }
+    for yaml in &args.yaml {
+        parameters.extend(parse_yaml(yaml).context("in -y")?);
+    }
+    for pair in args.parameters.chunks(2) {
+        parameters.insert(check_name(&pair[0])?, infer_cli_value(&pair[1]));
+    }
+    for pair in args.raw.chunks(2) {
+        parameters.insert(check_name(&pair[0])?, ParamValue::Str(pair[1].clone()));
+    }
+    Ok(parameters)
+}
+
+fn check_name(name: &str) -> anyhow::Result<&str> {
+    if name.is_empty() {
+        bail!("a parameter name is empty; use -p NAME VALUE");
+    }
+    Ok(name)
+}
+
+fn default_output(input: &Path) -> PathBuf {
+    let stem =
+        input.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "notebook".into());
+    input.with_file_name(format!("{stem}.out.ipynb"))
+}
+
+/// Refuses an output path whose directory cannot take a file, before any cell runs.
+fn check_writable(path: &Path) -> anyhow::Result<()> {
+    if path.is_dir() {
+        bail!(
+            "output {} is a directory; give a file name such as {}/out.ipynb",
+            path.display(),
+            path.display()
+        );
+    }
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    tempfile::Builder::new().prefix(".nbw-check-").tempfile_in(dir).map(drop).with_context(|| {
+        format!(
+            "output {} cannot be written; check that its directory exists and is writable",
+            path.display()
+        )
+    })
+}
+
+fn open_events(target: Option<&str>) -> anyhow::Result<Option<Box<dyn Write + Send>>> {
+    Ok(match target {
+        None => None,
+        Some("-") => Some(Box::new(std::io::stdout())),
+        Some(path) => {
+            let file =
+                std::fs::File::create(path).with_context(|| format!("cannot create events file {path}"))?;
+            Some(Box::new(std::io::BufWriter::new(file)))
+        }
+    })
+}
+
+async fn wait_for_stop_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
+    else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = int.recv() => {}
+        _ = term.recv() => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_accept_seconds_and_units() {
+        assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("0.5").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("10m").unwrap(), Duration::from_secs(600));
+        assert!(parse_duration("soon").unwrap_err().contains("not a duration"));
+        assert!(parse_duration("-1").is_err());
+    }
+
+    #[test]
+    fn default_output_sits_next_to_the_input() {
+        assert_eq!(default_output(Path::new("a/b.ipynb")), PathBuf::from("a/b.out.ipynb"));
+    }
+}

@@ -1,0 +1,759 @@
+//! One run of a notebook: prepare (kernel, parameters), start the kernel, run the cells, stop
+//! the kernel and everything it started, and hand back the executed notebook.
+//!
+//! A cell is done only when both its `execute_reply` (shell) and its `status: idle` (IOPub)
+//! have arrived: the two sockets are not ordered, and stopping at the reply loses the outputs
+//! still in flight. Timeouts and cancels interrupt the kernel, then kill its process group after
+//! a grace period; whatever ends a run, the partial notebook comes back with the cause in it.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::{SecondsFormat, Utc};
+use jupyter_protocol::Transport;
+use nbw_core::params::Parameters;
+use serde_json::{Map, Value, json};
+use tokio::sync::mpsc;
+use tokio::time::{Instant, sleep_until};
+use tokio_util::sync::CancellationToken;
+
+use crate::events::{CellStatus, Event, EventRecord, RunStatus};
+use crate::gaps::GapDetector;
+use crate::kernelspec::{KernelNotFound, KernelSearch, Kernelspec};
+use crate::launch::{KernelProcess, LaunchSpec};
+use crate::notebook::{self, CellType, Notebook, RAISES_EXCEPTION_TAG, object_entry};
+use crate::outputs::{Applied, OutputAssembler, outputs_mut};
+use crate::session::{Channel, Incoming, KernelMessage, Session};
+use crate::translate::{TranslateError, translator_for};
+
+/// How to run a notebook. `ExecuteOptions::default()` runs it like `papermill` would.
+#[derive(Debug, Clone)]
+pub struct ExecuteOptions {
+    /// Kernelspec name; defaults to the notebook's `metadata.kernelspec.name`.
+    pub kernel_name: Option<String>,
+    /// Where kernelspecs are looked up and which Python runs them.
+    pub search: KernelSearch,
+    /// ZeroMQ transport to the kernel.
+    pub transport: Transport,
+    /// The kernel's working directory.
+    pub cwd: Option<PathBuf>,
+    /// Extra environment variables for the kernel.
+    pub env: Vec<(String, String)>,
+    /// Longest time one cell may run.
+    pub cell_timeout: Option<Duration>,
+    /// Longest time the whole run may take, kernel start included.
+    pub run_timeout: Option<Duration>,
+    /// After an interrupt, how long the kernel gets to stop before its process group is killed.
+    pub kill_grace: Duration,
+    /// Longest time for the kernel to start and answer.
+    pub startup_timeout: Duration,
+    /// After a cell's reply, how long to wait for its idle status before calling the output
+    /// incomplete.
+    pub iopub_timeout: Duration,
+    /// Keep going after a failing cell.
+    pub allow_errors: bool,
+    /// Recorded as `metadata.papermill.input_path`.
+    pub input_path: Option<String>,
+    /// Recorded as `metadata.papermill.output_path`.
+    pub output_path: Option<String>,
+    /// Write the notebook as it stands to this path at this interval while running.
+    pub checkpoint: Option<(PathBuf, Duration)>,
+}
+
+impl Default for ExecuteOptions {
+    fn default() -> Self {
+        ExecuteOptions {
+            kernel_name: None,
+            search: KernelSearch::default(),
+            transport: Transport::IPC,
+            cwd: None,
+            env: Vec::new(),
+            cell_timeout: None,
+            run_timeout: None,
+            kill_grace: Duration::from_secs(5),
+            startup_timeout: Duration::from_secs(60),
+            iopub_timeout: Duration::from_secs(10),
+            allow_errors: false,
+            input_path: None,
+            output_path: None,
+            checkpoint: None,
+        }
+    }
+}
+
+/// The run cannot start: nothing was executed.
+#[derive(Debug, thiserror::Error)]
+pub enum PrepareError {
+    /// No kernel name was given and the notebook names none.
+    #[error("the notebook names no kernel (metadata.kernelspec.name); pass -k NAME, e.g. -k python3")]
+    NoKernelName,
+    /// The kernelspec does not exist.
+    #[error(transparent)]
+    KernelNotFound(#[from] KernelNotFound),
+    /// No translator exists for the kernel's language.
+    #[error(
+        "cannot inject parameters into a {language:?} notebook: nbw translates parameters for python, r, julia and bash; run without parameters or set metadata.kernelspec.language"
+    )]
+    NoTranslator {
+        /// The language.
+        language: String,
+    },
+    /// A parameter cannot be written in the kernel's language.
+    #[error(transparent)]
+    Translate(#[from] TranslateError),
+}
+
+/// The result of a run.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The executed (or partially executed) notebook.
+    pub notebook: Notebook,
+    /// How the run ended.
+    pub status: RunStatus,
+    /// Why, when it did not succeed.
+    pub message: Option<String>,
+    /// Index of the cell that failed or was stopped.
+    pub failed_cell: Option<usize>,
+}
+
+/// A run in progress: its events as they happen, and its outcome at the end.
+pub struct Execution {
+    events: mpsc::UnboundedReceiver<EventRecord>,
+    task: tokio::task::JoinHandle<Outcome>,
+    cancel: CancellationToken,
+}
+
+impl Execution {
+    /// The next event; `None` once the run is over and every event was taken.
+    pub async fn next_event(&mut self) -> Option<EventRecord> {
+        self.events.recv().await
+    }
+
+    /// Asks the run to stop: the running cell is interrupted, then killed after the grace period.
+    pub fn cancel(&self) {
+        self.cancel.cancel();
+    }
+
+    /// A handle that cancels this run, for another task (a signal handler, a heartbeat).
+    pub fn cancel_token(&self) -> CancellationToken {
+        self.cancel.clone()
+    }
+
+    /// Waits for the end of the run (events not yet taken are dropped).
+    pub async fn outcome(self) -> Outcome {
+        self.task.await.expect("the run task does not panic")
+    }
+}
+
+/// Starts running `notebook` with `parameters`. Must be called inside a tokio runtime.
+///
+/// Errors are returned before anything runs (unknown kernel, parameters that cannot be written
+/// in the kernel's language); everything after is reported in the [`Outcome`].
+pub fn execute(
+    mut notebook: Notebook,
+    parameters: &Parameters,
+    options: ExecuteOptions,
+) -> Result<Execution, PrepareError> {
+    let name = options
+        .kernel_name
+        .clone()
+        .or_else(|| notebook.kernel_name().map(str::to_owned))
+        .ok_or(PrepareError::NoKernelName)?;
+    let kernelspec = options.search.find(&name)?;
+    let language = notebook.language().map(str::to_owned).unwrap_or_else(|| kernelspec.spec.language.clone());
+    notebook.remove_error_markers();
+    if !parameters.is_empty() {
+        let translator = translator_for(&language)
+            .ok_or_else(|| PrepareError::NoTranslator { language: language.clone() })?;
+        notebook.inject_parameters(translator.codify(parameters)?);
+    }
+    let parameters = serde_json::to_value(parameters).expect("parameters serialize");
+    start_papermill_metadata(&mut notebook, &parameters, &options);
+
+    let (tx, events) = mpsc::unbounded_channel();
+    let cancel = CancellationToken::new();
+    let runner = Runner {
+        notebook,
+        kernelspec,
+        language,
+        parameters,
+        options,
+        cancel: cancel.clone(),
+        tx,
+        seq: 0,
+        assembler: OutputAssembler::default(),
+        gaps: GapDetector::default(),
+        problems: Vec::new(),
+    };
+    let task = tokio::spawn(runner.run());
+    Ok(Execution { events, task, cancel })
+}
+
+fn now_iso() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Micros, false)
+}
+
+/// papermill's bookkeeping, so tools that read `metadata.papermill` keep working.
+fn start_papermill_metadata(notebook: &mut Notebook, parameters: &Value, options: &ExecuteOptions) {
+    let papermill = notebook.papermill_mut();
+    for key in ["default_parameters", "environment_variables"] {
+        papermill.entry(key).or_insert_with(|| json!({}));
+    }
+    papermill.insert("parameters".into(), parameters.clone());
+    papermill.insert("input_path".into(), json!(options.input_path));
+    papermill.insert("output_path".into(), json!(options.output_path));
+    papermill.insert("start_time".into(), json!(now_iso()));
+    for key in ["end_time", "duration", "exception"] {
+        papermill.insert(key.into(), Value::Null);
+    }
+    for cell in notebook.cells_mut() {
+        let fields = cell.as_object_mut().expect("cells are objects");
+        let metadata = object_entry(fields, "metadata");
+        metadata.entry("tags").or_insert_with(|| json!([]));
+        metadata.insert(
+            "papermill".into(),
+            json!({"exception": null, "start_time": null, "end_time": null, "duration": null, "status": "pending"}),
+        );
+        if fields.get("cell_type").and_then(Value::as_str) == Some("code") {
+            fields.insert("outputs".into(), json!([]));
+            fields.insert("execution_count".into(), Value::Null);
+        }
+    }
+}
+
+/// How the cell loop stopped, when it stopped early.
+struct Stop {
+    status: RunStatus,
+    message: String,
+    cell: Option<usize>,
+}
+
+struct CellEnd {
+    status: CellStatus,
+    /// Set when the kernel is gone (died or killed): no further cell can run.
+    kernel_gone: bool,
+    /// Why the cell was stopped, for timeouts, cancels and deaths.
+    cause: Option<String>,
+}
+
+struct Runner {
+    notebook: Notebook,
+    kernelspec: Kernelspec,
+    language: String,
+    parameters: Value,
+    options: ExecuteOptions,
+    cancel: CancellationToken,
+    tx: mpsc::UnboundedSender<EventRecord>,
+    seq: u64,
+    assembler: OutputAssembler,
+    gaps: GapDetector,
+    /// Reasons the output may be incomplete.
+    problems: Vec<String>,
+}
+
+impl Runner {
+    async fn run(mut self) -> Outcome {
+        let started = Instant::now();
+        let run_deadline = self.options.run_timeout.map(|t| started + t);
+        let stop = self.run_kernel(run_deadline).await.err();
+        self.finish(stop, started)
+    }
+
+    fn emit(&mut self, event: Event) {
+        self.seq += 1;
+        let _ = self.tx.send(EventRecord { seq: self.seq, time: Utc::now(), event });
+    }
+
+    /// Starts the kernel, runs the cells, and always stops the kernel's process group.
+    async fn run_kernel(&mut self, run_deadline: Option<Instant>) -> Result<(), Stop> {
+        let launch = LaunchSpec {
+            kernelspec: self.kernelspec.clone(),
+            search: self.options.search.clone(),
+            transport: self.options.transport.clone(),
+            cwd: self.options.cwd.clone(),
+            env: self.options.env.clone(),
+        };
+        let died = |message: String| Stop { status: RunStatus::KernelDied, message, cell: None };
+        let mut kernel = KernelProcess::start(&launch).await.map_err(|e| died(e.to_string()))?;
+        let result = self.run_with_kernel(&mut kernel, run_deadline).await;
+        kernel.kill();
+        result
+    }
+
+    async fn run_with_kernel(
+        &mut self,
+        kernel: &mut KernelProcess,
+        run_deadline: Option<Instant>,
+    ) -> Result<(), Stop> {
+        let mut deadline = Instant::now() + self.options.startup_timeout;
+        if let Some(run_deadline) = run_deadline {
+            deadline = deadline.min(run_deadline);
+        }
+        let mut session = self.start_session(kernel, deadline).await?;
+        let code_cells: Vec<usize> = (0..self.notebook.cells().len()).filter(|&i| self.runs(i)).collect();
+        let cells = self.notebook.cells().len();
+        self.emit(Event::RunStart {
+            kernel: self.kernelspec.name.clone(),
+            language: self.language.clone(),
+            cells,
+            code_cells: code_cells.len(),
+            parameters: self.parameters.clone(),
+        });
+        let mut ordinal = 0;
+        let mut next_checkpoint = self.options.checkpoint.as_ref().map(|(_, every)| Instant::now() + *every);
+        for index in 0..cells {
+            self.cell_started(index);
+            if !self.runs(index) {
+                self.cell_completed(index, false);
+                continue;
+            }
+            ordinal += 1;
+            self.emit(Event::CellStart { cell: index, ordinal });
+            let began = Instant::now();
+            let end = self.run_cell(index, kernel, &mut session, run_deadline, &mut next_checkpoint).await;
+            let execution_count = self.notebook.cells()[index]["execution_count"].as_i64();
+            let duration_ms = began.elapsed().as_secs_f64() * 1000.0;
+            self.emit(Event::CellEnd { cell: index, status: end.status, execution_count, duration_ms });
+            let failed = end.status != CellStatus::Ok;
+            self.cell_completed(index, failed);
+            if let Some(cause) = end.cause {
+                self.add_error_output(index, end.status, &cause);
+                let status = match end.status {
+                    CellStatus::TimedOut => RunStatus::TimedOut,
+                    CellStatus::Cancelled => RunStatus::Cancelled,
+                    _ => RunStatus::KernelDied,
+                };
+                if !end.kernel_gone {
+                    self.shutdown(kernel, &mut session).await;
+                }
+                return Err(Stop { status, message: cause, cell: Some(index) });
+            }
+            if failed && !self.allows_errors(index) {
+                break;
+            }
+        }
+        self.check_completeness(&mut session);
+        self.shutdown(kernel, &mut session).await;
+        Ok(())
+    }
+
+    /// Connects and waits until the kernel answers `kernel_info` and IOPub delivers; the
+    /// kernel's death or the deadline ends the wait.
+    async fn start_session(
+        &mut self,
+        kernel: &mut KernelProcess,
+        deadline: Instant,
+    ) -> Result<Session, Stop> {
+        let fail = |kernel: &KernelProcess, why: String| {
+            let tail = kernel.output_tail();
+            let message = if tail.is_empty() { why } else { format!("{why}; the kernel printed:\n{tail}") };
+            Stop { status: RunStatus::KernelDied, message, cell: None }
+        };
+        let connection = kernel.connection.clone();
+        let mut session = tokio::select! {
+            session = Session::connect(&connection, deadline) => match session {
+                Ok(session) => session,
+                Err(e) => return Err(fail(kernel, format!("kernel {:?} did not start: {e}", self.kernelspec.name))),
+            },
+            status = kernel.wait() => return Err(fail(kernel, exit_text("the kernel exited while starting", status))),
+        };
+        let mut info_requests = Vec::new();
+        let mut info = None;
+        let mut iopub_seen = false;
+        let mut resend = Instant::now();
+        while info.is_none() || !iopub_seen {
+            if Instant::now() >= resend {
+                // Older kernels publish on PUB and give no welcome: ask again until IOPub speaks.
+                match session.kernel_info().await {
+                    Ok(id) => info_requests.push(id),
+                    Err(e) => return Err(fail(kernel, e.to_string())),
+                }
+                resend = Instant::now() + Duration::from_secs(1);
+            }
+            tokio::select! {
+                incoming = session.recv() => match incoming {
+                    Some(Incoming::Message(m)) if m.channel == Channel::IoPub => iopub_seen = true,
+                    Some(Incoming::Message(m)) if m.msg_type == "kernel_info_reply"
+                        && m.parent_id.as_ref().is_some_and(|p| info_requests.contains(p)) => info = Some(m.content),
+                    Some(_) => {}
+                    None => return Err(fail(kernel, "the kernel's sockets closed while starting".into())),
+                },
+                status = kernel.wait() => return Err(fail(kernel, exit_text("the kernel exited while starting", status))),
+                _ = sleep_until(deadline.min(resend)) => {
+                    if Instant::now() >= deadline {
+                        let seconds = self.options.startup_timeout.as_secs();
+                        return Err(fail(kernel, format!("the kernel did not answer within {seconds} s")));
+                    }
+                }
+            }
+        }
+        if let Some(language_info) = info.and_then(|i| i.get("language_info").cloned()) {
+            self.notebook.metadata_mut().insert("language_info".into(), language_info);
+        }
+        Ok(session)
+    }
+
+    /// Sends one cell and gathers everything it produces.
+    async fn run_cell(
+        &mut self,
+        index: usize,
+        kernel: &mut KernelProcess,
+        session: &mut Session,
+        run_deadline: Option<Instant>,
+        next_checkpoint: &mut Option<Instant>,
+    ) -> CellEnd {
+        let code = notebook::source(&self.notebook.cells()[index]).to_owned();
+        let msg_id = match session.execute(&code, !self.allows_errors(index)).await {
+            Ok(id) => id,
+            Err(e) => {
+                return CellEnd {
+                    status: CellStatus::KernelDied,
+                    kernel_gone: false,
+                    cause: Some(e.to_string()),
+                };
+            }
+        };
+        let cell_deadline = self.options.cell_timeout.map(|t| Instant::now() + t);
+        let deadline = match (cell_deadline, run_deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let mut reply: Option<Value> = None;
+        let mut idle = false;
+        let mut idle_deadline: Option<Instant> = None;
+        let mut stopping: Option<(CellStatus, String, Instant)> = None;
+        let mut sockets_open = true;
+        loop {
+            if reply.is_some() && idle {
+                break;
+            }
+            let wake = [
+                deadline.filter(|_| stopping.is_none()),
+                stopping.as_ref().map(|s| s.2),
+                idle_deadline,
+                *next_checkpoint,
+            ]
+            .into_iter()
+            .flatten()
+            .min();
+            tokio::select! {
+                incoming = session.recv(), if sockets_open => match incoming {
+                    Some(Incoming::Message(m)) => {
+                        if m.parent_id.as_deref() == Some(msg_id.as_str()) {
+                            self.gaps.arm();
+                        }
+                        self.gaps.observe(&m.msg_id);
+                        if m.parent_id.as_deref() != Some(msg_id.as_str()) {
+                            continue;
+                        }
+                        match m.channel {
+                            Channel::IoPub => idle |= self.on_iopub(index, &m),
+                            Channel::Shell if m.msg_type == "execute_reply" => {
+                                self.on_reply(index, &m);
+                                reply = Some(m.content);
+                                idle_deadline = Some(Instant::now() + self.options.iopub_timeout);
+                            }
+                            _ => {}
+                        }
+                    }
+                    Some(Incoming::Corrupt(channel, why)) => {
+                        self.problems.push(format!("unreadable message on {channel:?}: {why}"));
+                    }
+                    Some(Incoming::Closed) | None => sockets_open = false,
+                },
+                status = kernel.wait() => {
+                    let (status, cause) = match stopping {
+                        Some((status, cause, _)) => (status, cause),
+                        None => (CellStatus::KernelDied, self.death_message(kernel, status)),
+                    };
+                    return CellEnd { status, kernel_gone: true, cause: Some(cause) };
+                }
+                _ = self.cancel.cancelled(), if stopping.is_none() => {
+                    stopping = Some(self.interrupt(kernel, session, CellStatus::Cancelled, "the run was cancelled".into()).await);
+                }
+                _ = sleep_until(wake.unwrap_or_else(far_future)), if wake.is_some() => {
+                    let now = Instant::now();
+                    if let Some((_, _, kill_at)) = &stopping && now >= *kill_at {
+                        // The interrupt was not enough: the group goes, and the wait branch above
+                        // reports the cause once the kernel is reaped.
+                        kernel.kill();
+                        if let Some(s) = stopping.as_mut() {
+                            s.1.push_str(&format!("; killed after the {} s grace period", self.options.kill_grace.as_secs()));
+                            s.2 = far_future();
+                        }
+                    } else if stopping.is_none() && deadline.is_some_and(|d| now >= d) {
+                        let cause = self.timeout_message(cell_deadline.is_some_and(|c| now >= c));
+                        stopping = Some(self.interrupt(kernel, session, CellStatus::TimedOut, cause).await);
+                    }
+                    if idle_deadline.is_some_and(|d| now >= d) && !idle {
+                        self.problems.push(format!(
+                            "cell {index}: no idle status within {} s of its reply",
+                            self.options.iopub_timeout.as_secs()
+                        ));
+                        break;
+                    }
+                    if next_checkpoint.is_some_and(|c| now >= c) {
+                        self.checkpoint();
+                        *next_checkpoint = self.options.checkpoint.as_ref().map(|(_, every)| now + *every);
+                    }
+                }
+            }
+        }
+        if let Some((status, cause, _)) = stopping {
+            return CellEnd { status, kernel_gone: false, cause: Some(cause) };
+        }
+        let ok = reply.as_ref().and_then(|r| r.get("status")).and_then(Value::as_str) != Some("error");
+        CellEnd {
+            status: if ok { CellStatus::Ok } else { CellStatus::Error },
+            kernel_gone: false,
+            cause: None,
+        }
+    }
+
+    /// Handles an IOPub message of the running cell; returns whether it was the idle status.
+    fn on_iopub(&mut self, index: usize, m: &KernelMessage) -> bool {
+        match m.msg_type.as_str() {
+            "status" => {
+                let state = m.content.get("execution_state").and_then(Value::as_str).unwrap_or("");
+                if state == "busy" || state == "idle" {
+                    self.record_timing(index, &format!("iopub.status.{state}"), m);
+                }
+                return state == "idle";
+            }
+            "execute_input" => {
+                self.record_timing(index, "iopub.execute_input", m);
+                if let Some(count) = m.content.get("execution_count") {
+                    self.notebook.cells_mut()[index]["execution_count"] = count.clone();
+                }
+            }
+            _ => {
+                let applied = self.assembler.apply(self.notebook.cells_mut(), index, m);
+                match applied {
+                    Some(Applied::Output(output)) => self.emit(Event::Output { cell: index, output }),
+                    Some(Applied::DisplayUpdate { display_id, data, metadata }) => {
+                        self.emit(Event::DisplayUpdate { cell: index, display_id, data, metadata })
+                    }
+                    Some(Applied::Cleared { wait }) => self.emit(Event::ClearOutput { cell: index, wait }),
+                    None => {}
+                }
+            }
+        }
+        false
+    }
+
+    fn on_reply(&mut self, index: usize, m: &KernelMessage) {
+        self.record_timing(index, "shell.execute_reply", m);
+        if let Some(count) = m.content.get("execution_count").filter(|c| !c.is_null()) {
+            self.notebook.cells_mut()[index]["execution_count"] = count.clone();
+        }
+    }
+
+    /// nbclient's `metadata.execution` timestamps, taken from the kernel's message headers.
+    fn record_timing(&mut self, index: usize, key: &str, m: &KernelMessage) {
+        let cell = self.notebook.cells_mut()[index].as_object_mut().expect("cells are objects");
+        let execution = object_entry(object_entry(cell, "metadata"), "execution");
+        execution.insert(key.into(), json!(m.date));
+    }
+
+    async fn interrupt(
+        &mut self,
+        kernel: &KernelProcess,
+        session: &mut Session,
+        status: CellStatus,
+        cause: String,
+    ) -> (CellStatus, String, Instant) {
+        if self.kernelspec.spec.interrupt_mode.as_deref() == Some("message") {
+            let _ = session.interrupt().await;
+        } else {
+            kernel.interrupt();
+        }
+        (status, cause, Instant::now() + self.options.kill_grace)
+    }
+
+    fn timeout_message(&self, cell_timed_out: bool) -> String {
+        match (cell_timed_out, self.options.cell_timeout, self.options.run_timeout) {
+            (true, Some(t), _) => {
+                format!("the cell exceeded --cell-timeout {} s and was interrupted", t.as_secs_f64())
+            }
+            (_, _, Some(t)) => {
+                format!("the run exceeded --timeout {} s and was interrupted", t.as_secs_f64())
+            }
+            _ => "the run timed out".into(),
+        }
+    }
+
+    fn death_message(
+        &self,
+        kernel: &KernelProcess,
+        status: std::io::Result<std::process::ExitStatus>,
+    ) -> String {
+        let text = exit_text("the kernel died while running the cell", status);
+        let tail = kernel.output_tail();
+        if tail.is_empty() { text } else { format!("{text}; its last output:\n{tail}") }
+    }
+
+    /// Asks the kernel to exit; kills it if it does not within a few seconds.
+    async fn shutdown(&mut self, kernel: &mut KernelProcess, session: &mut Session) {
+        if session.shutdown().await.is_ok()
+            && tokio::time::timeout(Duration::from_secs(3), kernel.wait()).await.is_ok()
+        {
+            return;
+        }
+        kernel.kill();
+        let _ = kernel.wait().await;
+    }
+
+    fn check_completeness(&mut self, session: &mut Session) {
+        for incoming in session.drain() {
+            match incoming {
+                Incoming::Message(m) => self.gaps.observe(&m.msg_id),
+                Incoming::Corrupt(channel, why) => {
+                    self.problems.push(format!("unreadable message on {channel:?}: {why}"))
+                }
+                Incoming::Closed => {}
+            }
+        }
+        let missing = self.gaps.missing();
+        if missing > 0 {
+            self.problems
+                .push(format!("{missing} kernel message(s) never arrived (a gap in the message numbers)"));
+        }
+    }
+
+    fn runs(&self, index: usize) -> bool {
+        let cell = &self.notebook.cells()[index];
+        notebook::cell_type(cell) == CellType::Code && !notebook::source(cell).trim().is_empty()
+    }
+
+    fn allows_errors(&self, index: usize) -> bool {
+        self.options.allow_errors || notebook::has_tag(&self.notebook.cells()[index], RAISES_EXCEPTION_TAG)
+    }
+
+    fn cell_papermill(&mut self, index: usize) -> &mut Map<String, Value> {
+        let cell = self.notebook.cells_mut()[index].as_object_mut().expect("cells are objects");
+        object_entry(object_entry(cell, "metadata"), "papermill")
+    }
+
+    fn cell_started(&mut self, index: usize) {
+        let meta = self.cell_papermill(index);
+        meta.insert("start_time".into(), json!(now_iso()));
+        meta.insert("status".into(), json!("running"));
+        meta.insert("exception".into(), json!(false));
+    }
+
+    fn cell_completed(&mut self, index: usize, failed: bool) {
+        let end = Utc::now();
+        let meta = self.cell_papermill(index);
+        let start = meta
+            .get("start_time")
+            .and_then(Value::as_str)
+            .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok());
+        meta.insert("end_time".into(), json!(end.to_rfc3339_opts(SecondsFormat::Micros, false)));
+        if let Some(start) = start {
+            let seconds = (end - start.with_timezone(&Utc)).num_microseconds().unwrap_or(0) as f64 / 1e6;
+            meta.insert("duration".into(), json!(seconds));
+        }
+        meta.insert("status".into(), json!(if failed { "failed" } else { "completed" }));
+        meta.insert("exception".into(), json!(failed));
+    }
+
+    /// Puts the cause of a stop into the cell, where a reader of the notebook will look.
+    fn add_error_output(&mut self, index: usize, status: CellStatus, cause: &str) {
+        let ename = match status {
+            CellStatus::TimedOut => "TimeoutError",
+            CellStatus::Cancelled => "CancelledError",
+            _ => "DeadKernelError",
+        };
+        let output = json!({"output_type": "error", "ename": ename, "evalue": cause, "traceback": [format!("{ename}: {cause}")]});
+        outputs_mut(&mut self.notebook.cells_mut()[index]).push(output.clone());
+        self.emit(Event::Output { cell: index, output });
+    }
+
+    fn checkpoint(&self) {
+        if let Some((path, _)) = &self.options.checkpoint
+            && let Err(e) = self.notebook.write(path)
+        {
+            tracing::warn!(path = %path.display(), error = %e, "could not write a checkpoint");
+        }
+    }
+
+    /// Decides the run's status, adds papermill's error banner when a cell failed, and closes
+    /// the metadata.
+    fn finish(mut self, stop: Option<Stop>, started: Instant) -> Outcome {
+        let (mut status, mut message, mut failed_cell) = match stop {
+            Some(stop) => (stop.status, Some(stop.message), stop.cell),
+            None => (RunStatus::Succeeded, None, None),
+        };
+        if status == RunStatus::Succeeded
+            && let Some((index, error)) = self.first_unallowed_error()
+        {
+            status = RunStatus::Failed;
+            message = Some(error);
+            failed_cell = Some(index);
+        }
+        if status == RunStatus::Succeeded && !self.problems.is_empty() {
+            status = RunStatus::OutputIncomplete;
+            message = Some(format!("output incomplete: {}", self.problems.join("; ")));
+        }
+        if let Some(index) = failed_cell {
+            let count = self.notebook.cells()[index]["execution_count"].as_i64();
+            self.notebook.add_error_banner(index, count);
+        }
+        let duration = started.elapsed().as_secs_f64();
+        let papermill = self.notebook.papermill_mut();
+        papermill.insert("end_time".into(), json!(now_iso()));
+        papermill.insert("duration".into(), json!(duration));
+        papermill.insert("exception".into(), json!(status != RunStatus::Succeeded));
+        let nbw = object_entry(self.notebook.metadata_mut(), "nbw");
+        nbw.insert("version".into(), json!(env!("CARGO_PKG_VERSION")));
+        nbw.insert("status".into(), json!(status));
+        nbw.insert("message".into(), json!(message));
+        self.emit(Event::RunEnd {
+            status,
+            message: message.clone(),
+            failed_cell,
+            duration_ms: duration * 1000.0,
+            runner_peak_rss_kib: peak_rss_kib(),
+        });
+        Outcome { notebook: self.notebook, status, message, failed_cell }
+    }
+
+    /// The first error output of a cell not allowed to raise, as papermill finds it:
+    /// `SystemExit` with no code or code 0 is a clean exit, not a failure.
+    fn first_unallowed_error(&self) -> Option<(usize, String)> {
+        self.notebook.cells().iter().enumerate().find_map(|(index, cell)| {
+            if self.allows_errors(index) {
+                return None;
+            }
+            let outputs = cell.get("outputs")?.as_array()?;
+            outputs.iter().find_map(|output| {
+                if output["output_type"] != "error" {
+                    return None;
+                }
+                let ename = output["ename"].as_str().unwrap_or("");
+                let evalue = output["evalue"].as_str().unwrap_or("");
+                if ename == "SystemExit" && (evalue.is_empty() || evalue == "0") {
+                    return None;
+                }
+                Some((index, format!("cell {index} raised {ename}: {evalue}")))
+            })
+        })
+    }
+}
+
+fn exit_text(what: &str, status: std::io::Result<std::process::ExitStatus>) -> String {
+    match status {
+        Ok(status) => format!("{what} ({status})"),
+        Err(e) => format!("{what} ({e})"),
+    }
+}
+
+fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(86400 * 365)
+}
+
+fn peak_rss_kib() -> u64 {
+    nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF)
+        .map(|usage| usage.max_rss().max(0) as u64)
+        .unwrap_or(0)
+}

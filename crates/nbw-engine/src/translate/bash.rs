@@ -1,0 +1,196 @@
+//! Bash: papermill's `BashTranslator`.
+//!
+//! Strings are quoted as Python's `shlex.quote` quotes them, lists become bash arrays. Where
+//! papermill writes a cell that fails or silently changes the value, this translator returns
+//! an error instead: a dict (papermill raises `NotImplementedError` too), a list inside a
+//! list, and NUL in a string. One difference: `None` inside a list is written `''`, so the
+//! array keeps its length (papermill writes nothing there and the element disappears); a
+//! `None` parameter is still `name=`, as in papermill.
+
+use nbw_core::params::{ParamValue, Parameters};
+
+use super::{TranslateError, Translator, codify_lines, python_float_repr};
+
+/// Writes parameters as bash variable assignments.
+pub(crate) struct Bash;
+
+impl Translator for Bash {
+    fn language(&self) -> &'static str {
+        "bash"
+    }
+
+    fn codify(&self, params: &Parameters) -> Result<String, TranslateError> {
+        codify_lines(params, |name, value| {
+            check_name(name)?;
+            let unsupported = |reason: String| TranslateError::UnsupportedValue {
+                language: "bash",
+                name: name.to_owned(),
+                reason,
+            };
+            let value = match value {
+                ParamValue::None => String::new(),
+                ParamValue::List(items) => {
+                    let items = items
+                        .iter()
+                        .map(|item| match item {
+                            ParamValue::None => Ok("''".to_owned()),
+                            ParamValue::List(_) | ParamValue::Dict(_) => Err(unsupported(
+                                "bash arrays cannot nest lists or dicts; pass the value as a \
+                                 JSON string instead, e.g. -r NAME '[[1, 2], [3]]'"
+                                    .replace("NAME", name),
+                            )),
+                            scalar => scalar_word(scalar).map_err(unsupported),
+                        })
+                        .collect::<Result<Vec<_>, _>>()?;
+                    format!("({})", items.join(" "))
+                }
+                ParamValue::Dict(_) => {
+                    return Err(unsupported(format!(
+                        "bash has no dict parameters; pass it as a JSON string instead, \
+                         e.g. -r {name} '{{\"key\": 1}}', and parse it in the notebook"
+                    )));
+                }
+                scalar => scalar_word(scalar).map_err(unsupported)?,
+            };
+            Ok(format!("{name}={value}"))
+        })
+    }
+}
+
+/// A bash variable name: ASCII letters, digits and `_`, not starting with a digit.
+fn check_name(name: &str) -> Result<(), TranslateError> {
+    let reason = match name.chars().next() {
+        None => Some("it is empty".to_owned()),
+        Some(c) if c.is_ascii_digit() => Some("it starts with a digit".to_owned()),
+        Some(_) => name
+            .chars()
+            .find(|&c| !(c.is_ascii_alphanumeric() || c == '_'))
+            .map(|c| format!("it contains {c:?} (bash names are ASCII letters, digits and _)")),
+    };
+    match reason {
+        None => Ok(()),
+        Some(reason) => Err(TranslateError::InvalidName { language: "bash", name: name.to_owned(), reason }),
+    }
+}
+
+/// One shell word for a scalar: papermill's raw `str()` for numbers, `true`/`false`,
+/// `shlex.quote` for strings.
+fn scalar_word(value: &ParamValue) -> Result<String, String> {
+    Ok(match value {
+        ParamValue::None => String::new(),
+        ParamValue::Bool(true) => "true".to_owned(),
+        ParamValue::Bool(false) => "false".to_owned(),
+        ParamValue::Int(digits) => digits.clone(),
+        // Python's str(float): nan, inf, -inf for the non-finite ones.
+        ParamValue::Float(f) if f.is_nan() => "nan".to_owned(),
+        ParamValue::Float(f) if f.is_infinite() && *f < 0.0 => "-inf".to_owned(),
+        ParamValue::Float(f) if f.is_infinite() => "inf".to_owned(),
+        ParamValue::Float(f) => python_float_repr(*f),
+        ParamValue::Str(s) if s.contains('\0') => {
+            return Err("bash strings cannot contain the NUL character (\\x00)".to_owned());
+        }
+        ParamValue::Str(s) => shlex_quote(s),
+        ParamValue::List(_) | ParamValue::Dict(_) => unreachable!("callers handle collections"),
+    })
+}
+
+/// Python's `shlex.quote`.
+fn shlex_quote(s: &str) -> String {
+    if s.is_empty() {
+        return "''".to_owned();
+    }
+    let safe = |c: char| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c);
+    if s.chars().all(safe) {
+        return s.to_owned();
+    }
+    format!("'{}'", s.replace('\'', "'\"'\"'"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codify(params: &[(&str, ParamValue)]) -> Result<String, TranslateError> {
+        let params: Parameters = params.iter().cloned().collect();
+        Bash.codify(&params)
+    }
+
+    fn one(value: ParamValue) -> String {
+        let cell = codify(&[("x", value)]).unwrap();
+        cell.strip_prefix("# Parameters\nx=")
+            .and_then(|rest| rest.strip_suffix('\n'))
+            .unwrap_or_else(|| panic!("unexpected cell {cell:?}"))
+            .to_owned()
+    }
+
+    #[test]
+    fn scalars() {
+        assert_eq!(one(ParamValue::None), "");
+        assert_eq!(one(ParamValue::Bool(true)), "true");
+        assert_eq!(one(ParamValue::Bool(false)), "false");
+        assert_eq!(one(ParamValue::from(-5)), "-5");
+        assert_eq!(one(ParamValue::from(0.5)), "0.5");
+        assert_eq!(one(ParamValue::from(1e-5)), "1e-05");
+        assert_eq!(one(ParamValue::from(f64::NAN)), "nan");
+        assert_eq!(one(ParamValue::from(f64::NEG_INFINITY)), "-inf");
+    }
+
+    #[test]
+    fn strings_are_shlex_quoted() {
+        assert_eq!(one(ParamValue::from("")), "''");
+        assert_eq!(one(ParamValue::from("simple")), "simple");
+        assert_eq!(one(ParamValue::from("a/b.c:d,e=f+g@h%i-j_k")), "a/b.c:d,e=f+g@h%i-j_k");
+        assert_eq!(one(ParamValue::from("two words")), "'two words'");
+        assert_eq!(one(ParamValue::from("it's")), r#"'it'"'"'s'"#);
+        assert_eq!(one(ParamValue::from("$HOME")), "'$HOME'");
+        assert_eq!(one(ParamValue::from("a\nb")), "'a\nb'");
+        assert_eq!(one(ParamValue::from("café")), "'café'");
+    }
+
+    #[test]
+    fn lists_are_arrays() {
+        assert_eq!(one(ParamValue::List(vec![])), "()");
+        assert_eq!(
+            one(ParamValue::List(vec![
+                ParamValue::from(1),
+                ParamValue::from("two words"),
+                ParamValue::Bool(true),
+                ParamValue::None,
+            ])),
+            "(1 'two words' true '')"
+        );
+    }
+
+    #[test]
+    fn dicts_are_an_error_suggesting_a_json_string() {
+        let err = codify(&[("cfg", ParamValue::Dict(vec![]))]).unwrap_err();
+        assert!(
+            matches!(&err, TranslateError::UnsupportedValue { name, language: "bash", .. } if name == "cfg"),
+            "{err:?}"
+        );
+        let text = err.to_string();
+        assert!(text.contains("-r cfg '{\"key\": 1}'"), "{text}");
+    }
+
+    #[test]
+    fn nested_lists_and_nul_are_errors() {
+        let nested = ParamValue::List(vec![ParamValue::List(vec![])]);
+        assert!(matches!(codify(&[("x", nested)]), Err(TranslateError::UnsupportedValue { .. })));
+        assert!(matches!(
+            codify(&[("x", ParamValue::from("a\0"))]),
+            Err(TranslateError::UnsupportedValue { .. })
+        ));
+    }
+
+    #[test]
+    fn names_must_be_bash_names() {
+        assert_eq!(codify(&[("_A1", ParamValue::from(1))]).unwrap(), "# Parameters\n_A1=1\n");
+        for bad in ["1x", "a-b", "x y", "", "café"] {
+            let err = codify(&[(bad, ParamValue::None)]).unwrap_err();
+            assert!(
+                matches!(&err, TranslateError::InvalidName { name, language: "bash", .. } if name == bad),
+                "{bad:?}: {err:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! Test support for nbw: one place that knows how to reach the real components tests use, so
+//! no test hand-rolls its own setup.
+//!
+//! - [`venv`]: the project's Python environment (ipykernel, bash_kernel, papermill, nbformat),
+//!   made by `scripts/setup-python.sh`; a test fails, never skips, when it is missing;
+//! - [`kernel_env`]: the environment variables that let nbw find that environment's kernels;
+//! - [`notebook`]: a notebook JSON built from cell sources, with tags.
+//!
+//! ```
+//! let nb = nbw_testkit::notebook(&[("x = 1", &["parameters"]), ("print(x)", &[])]);
+//! assert_eq!(nb["cells"][0]["metadata"]["tags"][0], "parameters");
+//! ```
+#![deny(missing_docs)]
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root")
+}
+
+/// The project's Python environment: `$NBW_VENV`, else `<repo>/.venv`. Panics with the fix when
+/// it is missing.
+pub fn venv() -> PathBuf {
+    let venv = std::env::var_os("NBW_VENV").map(PathBuf::from).unwrap_or_else(|| repo_root().join(".venv"));
+    assert!(
+        venv.join("bin/python").exists(),
+        "the Python environment {} is missing: run scripts/setup-python.sh",
+        venv.display()
+    );
+    venv
+}
+
+/// The venv's Python interpreter.
+pub fn python() -> PathBuf {
+    venv().join("bin/python")
+}
+
+/// Environment variables under which nbw finds the venv's kernelspecs (python3, bash).
+pub fn kernel_env() -> Vec<(String, String)> {
+    let venv = venv();
+    vec![("JUPYTER_PATH".into(), venv.join("share/jupyter").display().to_string())]
+}
+
+/// A nbformat 4.5 notebook for the python3 kernel; each cell is (source, tags). A source that
+/// starts with `#md ` becomes a markdown cell.
+pub fn notebook(cells: &[(&str, &[&str])]) -> Value {
+    let cells: Vec<Value> = cells
+        .iter()
+        .enumerate()
+        .map(|(i, (source, tags))| match source.strip_prefix("#md ") {
+            Some(text) => json!({"cell_type": "markdown", "id": format!("c{i}"), "metadata": {"tags": tags}, "source": text}),
+            None => json!({
+                "cell_type": "code", "id": format!("c{i}"), "metadata": {"tags": tags},
+                "source": source, "outputs": [], "execution_count": null
+            }),
+        })
+        .collect();
+    json!({
+        "nbformat": 4, "nbformat_minor": 5,
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "cells": cells
+    })
+}
+
+/// Writes `notebook` as `name` in `dir` and returns its path.
+pub fn write_notebook(dir: &Path, name: &str, notebook: &Value) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, serde_json::to_string_pretty(notebook).expect("json")).expect("write notebook");
+    path
+}
+
+/// Reads a notebook file as JSON.
+pub fn read_json(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    serde_json::from_str(&text).expect("valid JSON")
+}
+
+/// All text of a cell's outputs: stream text, `text/plain`, and error names and values.
+pub fn cell_text(cell: &Value) -> String {
+    let join = |v: &Value| match v {
+        Value::Array(lines) => lines.iter().filter_map(Value::as_str).collect::<String>(),
+        Value::String(s) => s.clone(),
+        _ => String::new(),
+    };
+    cell["outputs"]
+        .as_array()
+        .map(|outputs| {
+            outputs
+                .iter()
+                .map(|o| match o["output_type"].as_str() {
+                    Some("stream") => join(&o["text"]),
+                    Some("error") => format!("{}: {}", join(&o["ename"]), join(&o["evalue"])),
+                    _ => join(&o["data"]["text/plain"]),
+                })
+                .collect::<Vec<_>>()
+                .join("")
+        })
+        .unwrap_or_default()
+}
+
+/// A temporary directory for one test.
+pub fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("tempdir")
+}
