@@ -128,17 +128,12 @@ impl Parameters {
 
     /// The value of `name`, if set.
     pub fn get(&self, name: &str) -> Option<&ParamValue> {
-        self.entries
-            .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value)
+        self.entries.iter().find(|(key, _)| key == name).map(|(_, value)| value)
     }
 
     /// The parameters in order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &ParamValue)> {
-        self.entries
-            .iter()
-            .map(|(name, value)| (name.as_str(), value))
+        self.entries.iter().map(|(name, value)| (name.as_str(), value))
     }
 
     /// How many parameters are set.
@@ -194,9 +189,7 @@ pub enum ParamError {
         column: Option<usize>,
     },
     /// The document is valid YAML but not a mapping.
-    #[error(
-        "parameters YAML must be a mapping of names to values, like \"alpha: 0.5\", got {found}"
-    )]
+    #[error("parameters YAML must be a mapping of names to values, like \"alpha: 0.5\", got {found}")]
     NotAMapping {
         /// What the document is instead, e.g. `a list`.
         found: String,
@@ -270,20 +263,17 @@ pub fn infer_cli_value(s: &str) -> ParamValue {
 /// The first code point of every run of ten Unicode decimal digits (category Nd), as of the
 /// Unicode 14 tables of Python 3.11. Python's `int()` and `float()` accept all of them.
 const DECIMAL_ZEROS: [u32; 66] = [
-    0x30, 0x660, 0x6f0, 0x7c0, 0x966, 0x9e6, 0xa66, 0xae6, 0xb66, 0xbe6, 0xc66, 0xce6, 0xd66,
-    0xde6, 0xe50, 0xed0, 0xf20, 0x1040, 0x1090, 0x17e0, 0x1810, 0x1946, 0x19d0, 0x1a80, 0x1a90,
-    0x1b50, 0x1bb0, 0x1c40, 0x1c50, 0xa620, 0xa8d0, 0xa900, 0xa9d0, 0xa9f0, 0xaa50, 0xabf0, 0xff10,
-    0x104a0, 0x10d30, 0x11066, 0x110f0, 0x11136, 0x111d0, 0x112f0, 0x11450, 0x114d0, 0x11650,
-    0x116c0, 0x11730, 0x118e0, 0x11950, 0x11c50, 0x11d50, 0x11da0, 0x16a60, 0x16ac0, 0x16b50,
-    0x1d7ce, 0x1d7d8, 0x1d7e2, 0x1d7ec, 0x1d7f6, 0x1e140, 0x1e2f0, 0x1e950, 0x1fbf0,
+    0x30, 0x660, 0x6f0, 0x7c0, 0x966, 0x9e6, 0xa66, 0xae6, 0xb66, 0xbe6, 0xc66, 0xce6, 0xd66, 0xde6, 0xe50,
+    0xed0, 0xf20, 0x1040, 0x1090, 0x17e0, 0x1810, 0x1946, 0x19d0, 0x1a80, 0x1a90, 0x1b50, 0x1bb0, 0x1c40,
+    0x1c50, 0xa620, 0xa8d0, 0xa900, 0xa9d0, 0xa9f0, 0xaa50, 0xabf0, 0xff10, 0x104a0, 0x10d30, 0x11066,
+    0x110f0, 0x11136, 0x111d0, 0x112f0, 0x11450, 0x114d0, 0x11650, 0x116c0, 0x11730, 0x118e0, 0x11950,
+    0x11c50, 0x11d50, 0x11da0, 0x16a60, 0x16ac0, 0x16b50, 0x1d7ce, 0x1d7d8, 0x1d7e2, 0x1d7ec, 0x1d7f6,
+    0x1e140, 0x1e2f0, 0x1e950, 0x1fbf0,
 ];
 
 fn unicode_decimal(c: char) -> Option<u8> {
     let code = c as u32;
-    DECIMAL_ZEROS
-        .iter()
-        .find(|&&zero| (zero..zero + 10).contains(&code))
-        .map(|&zero| (code - zero) as u8)
+    DECIMAL_ZEROS.iter().find(|&&zero| (zero..zero + 10).contains(&code)).map(|&zero| (code - zero) as u8)
 }
 
 /// CPython's `_PyUnicode_TransformDecimalAndSpaceToASCII`, which both `int()` and `float()`
@@ -421,11 +411,8 @@ pub fn parse_yaml(text: &str) -> Result<Parameters, ParamError> {
     // second deserializes the same text guided by the first result and asks for the raw
     // text of each float, which keeps those integers' digits.
     let problem = Cell::new(None);
-    let first = Checked {
-        path: String::new(),
-        problem: &problem,
-    }
-    .deserialize(serde_yaml::Deserializer::from_str(text));
+    let first = Checked { path: String::new(), problem: &problem }
+        .deserialize(serde_yaml::Deserializer::from_str(text));
     let shape = match first {
         Ok(shape) => shape,
         Err(err) => return Err(problem.take().unwrap_or_else(|| yaml_syntax(err))),
@@ -434,14 +421,10 @@ pub fn parse_yaml(text: &str) -> Result<Parameters, ParamError> {
         ParamValue::None => return Ok(Parameters::new()),
         ParamValue::Dict(_) => {}
         other => {
-            return Err(ParamError::NotAMapping {
-                found: describe(other),
-            });
+            return Err(ParamError::NotAMapping { found: describe(other) });
         }
     }
-    let value = Guided(&shape)
-        .deserialize(serde_yaml::Deserializer::from_str(text))
-        .map_err(yaml_syntax)?;
+    let value = Guided(&shape).deserialize(serde_yaml::Deserializer::from_str(text)).map_err(yaml_syntax)?;
     match apply_merges(value, "")? {
         ParamValue::Dict(entries) => Ok(Parameters { entries }),
         // The guided pass builds what the first pass found, and that was a dict.
@@ -491,19 +474,11 @@ fn show_key(key: &ParamValue) -> String {
 }
 
 fn child_path(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_owned()
-    } else {
-        format!("{path}.{key}")
-    }
+    if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") }
 }
 
 fn shown_path(path: &str) -> String {
-    if path.is_empty() {
-        "the top level".to_owned()
-    } else {
-        path.to_owned()
-    }
+    if path.is_empty() { "the top level".to_owned() } else { path.to_owned() }
 }
 
 /// The first YAML pass: builds a value like [`ValueVisitor`] and rejects non-string keys and
@@ -515,10 +490,7 @@ struct Checked<'p> {
 
 impl Checked<'_> {
     fn child(&self, path: String) -> Self {
-        Checked {
-            path,
-            problem: self.problem,
-        }
+        Checked { path, problem: self.problem }
     }
 
     fn fail<E: de::Error>(&self, problem: ParamError) -> E {
@@ -581,9 +553,7 @@ impl<'de> Visitor<'de> for Checked<'_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ParamValue, A::Error> {
         let mut items = Vec::new();
-        while let Some(item) =
-            seq.next_element_seed(self.child(format!("{}[{}]", self.path, items.len())))?
-        {
+        while let Some(item) = seq.next_element_seed(self.child(format!("{}[{}]", self.path, items.len())))? {
             items.push(item);
         }
         Ok(ParamValue::List(items))
@@ -591,14 +561,11 @@ impl<'de> Visitor<'de> for Checked<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ParamValue, A::Error> {
         let mut entries = Vec::new();
-        while let Some(key) =
-            map.next_key_seed(self.child(format!("{} (a key)", shown_path(&self.path))))?
-        {
+        while let Some(key) = map.next_key_seed(self.child(format!("{} (a key)", shown_path(&self.path))))? {
             let ParamValue::Str(key) = key else {
-                return Err(self.fail(ParamError::NonStringKey {
-                    key: show_key(&key),
-                    path: shown_path(&self.path),
-                }));
+                return Err(
+                    self.fail(ParamError::NonStringKey { key: show_key(&key), path: shown_path(&self.path) })
+                );
             };
             let value = map.next_value_seed(self.child(child_path(&self.path, &key)))?;
             // Repeated keys stay for now so that the guided pass lines up with this one;
@@ -611,10 +578,7 @@ impl<'de> Visitor<'de> for Checked<'_> {
     fn visit_enum<A: de::EnumAccess<'de>>(self, data: A) -> Result<ParamValue, A::Error> {
         // serde_yaml presents a value with a local tag (`!name`) as an enum variant.
         let (tag, _) = data.variant::<String>()?;
-        Err(self.fail(ParamError::UnsupportedTag {
-            tag: format!("!{tag}"),
-            path: shown_path(&self.path),
-        }))
+        Err(self.fail(ParamError::UnsupportedTag { tag: format!("!{tag}"), path: shown_path(&self.path) }))
     }
 }
 
@@ -638,9 +602,7 @@ fn apply_merges(value: ParamValue, path: &str) -> Result<ParamValue, ParamError>
                     own.push((key, item));
                     continue;
                 }
-                let bad_merge = || ParamError::BadMerge {
-                    path: shown_path(path),
-                };
+                let bad_merge = || ParamError::BadMerge { path: shown_path(path) };
                 match item {
                     ParamValue::Dict(source) => merged.extend(source),
                     ParamValue::List(sources) => {
@@ -881,9 +843,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 }
 
-fn visit_entries<'de, A: MapAccess<'de>>(
-    mut map: A,
-) -> Result<Vec<(String, ParamValue)>, A::Error> {
+fn visit_entries<'de, A: MapAccess<'de>>(mut map: A) -> Result<Vec<(String, ParamValue)>, A::Error> {
     let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
     while let Some((key, value)) = map.next_entry::<String, ParamValue>()? {
         insert_entry(&mut entries, key, value);
@@ -934,12 +894,7 @@ mod tests {
     }
 
     fn dict(entries: &[(&str, ParamValue)]) -> ParamValue {
-        ParamValue::Dict(
-            entries
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), v.clone()))
-                .collect(),
-        )
+        ParamValue::Dict(entries.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect())
     }
 
     // --- Parameters -------------------------------------------------------------------------
@@ -1004,10 +959,7 @@ mod tests {
                 "123456789012345678901234567890123456789012345",
                 "123456789012345678901234567890123456789012345",
             ),
-            (
-                "-000123456789012345678901234567890",
-                "-123456789012345678901234567890",
-            ),
+            ("-000123456789012345678901234567890", "-123456789012345678901234567890"),
         ];
         for (input, digits) in cases {
             assert_eq!(infer_cli_value(input), int(digits), "input {input:?}");
@@ -1017,13 +969,8 @@ mod tests {
     #[test]
     fn not_ints_by_python_rules() {
         // Each of these fails int(); some are floats, the rest stay strings.
-        for input in [
-            "_1", "1_", "1__0", "+_1", "- 1", "1 2", "0x10", "1e5", "5²", "\x1c5",
-        ] {
-            assert!(
-                !matches!(infer_cli_value(input), ParamValue::Int(_)),
-                "{input:?} must not be an int"
-            );
+        for input in ["_1", "1_", "1__0", "+_1", "- 1", "1 2", "0x10", "1e5", "5²", "\x1c5"] {
+            assert!(!matches!(infer_cli_value(input), ParamValue::Int(_)), "{input:?} must not be an int");
         }
     }
 
@@ -1128,19 +1075,10 @@ mod tests {
     #[test]
     fn json_documented_lossy_corners() {
         let huge = int("123456789012345678901234567890");
-        assert_eq!(
-            serde_json::to_string(&huge).unwrap(),
-            "1.2345678901234568e+29"
-        );
+        assert_eq!(serde_json::to_string(&huge).unwrap(), "1.2345678901234568e+29");
         assert_eq!(serde_json::to_string(&float(f64::NAN)).unwrap(), "\"nan\"");
-        assert_eq!(
-            serde_json::to_string(&float(f64::INFINITY)).unwrap(),
-            "\"inf\""
-        );
-        assert_eq!(
-            serde_json::to_string(&float(f64::NEG_INFINITY)).unwrap(),
-            "\"-inf\""
-        );
+        assert_eq!(serde_json::to_string(&float(f64::INFINITY)).unwrap(), "\"inf\"");
+        assert_eq!(serde_json::to_string(&float(f64::NEG_INFINITY)).unwrap(), "\"-inf\"");
         let back: ParamValue = serde_json::from_str("\"nan\"").unwrap();
         assert_eq!(back, string("nan"));
     }
@@ -1149,10 +1087,7 @@ mod tests {
     fn json_duplicate_keys_keep_the_last_value_in_the_first_place() {
         let params: Parameters = serde_json::from_str(r#"{"a":1,"b":2,"a":3}"#).unwrap();
         let order: Vec<_> = params.into_iter().collect();
-        assert_eq!(
-            order,
-            vec![("a".to_owned(), int("3")), ("b".to_owned(), int("2"))]
-        );
+        assert_eq!(order, vec![("a".to_owned(), int("3")), ("b".to_owned(), int("2"))]);
     }
 
     #[test]
@@ -1194,48 +1129,29 @@ mod tests {
              nested: [99999999999999999999999999999999999999999999]",
         )
         .unwrap();
-        assert_eq!(
-            params.get("big"),
-            Some(&int("123456789012345678901234567890123456789012345"))
-        );
-        assert_eq!(
-            params.get("neg"),
-            Some(&int("-123456789012345678901234567890123456789012345"))
-        );
-        assert_eq!(
-            params.get("i128"),
-            Some(&int("170141183460469231731687303715884105727"))
-        );
+        assert_eq!(params.get("big"), Some(&int("123456789012345678901234567890123456789012345")));
+        assert_eq!(params.get("neg"), Some(&int("-123456789012345678901234567890123456789012345")));
+        assert_eq!(params.get("i128"), Some(&int("170141183460469231731687303715884105727")));
         assert_eq!(params.get("forced"), Some(&float(1.0)));
         assert_eq!(
             params.get("nested"),
-            Some(&ParamValue::List(vec![int(
-                "99999999999999999999999999999999999999999999"
-            )]))
+            Some(&ParamValue::List(vec![int("99999999999999999999999999999999999999999999")]))
         );
     }
 
     #[test]
     fn yaml_collections_keep_order() {
         let params =
-            parse_yaml("zeta: [1, two, {x: 3}]\nalpha:\n  b: 1\n  a:\n    - 2.5\n    - null\n")
-                .unwrap();
+            parse_yaml("zeta: [1, two, {x: 3}]\nalpha:\n  b: 1\n  a:\n    - 2.5\n    - null\n").unwrap();
         let names: Vec<_> = params.iter().map(|(k, _)| k).collect();
         assert_eq!(names, ["zeta", "alpha"]);
         assert_eq!(
             params.get("zeta"),
-            Some(&ParamValue::List(vec![
-                int("1"),
-                string("two"),
-                dict(&[("x", int("3"))]),
-            ]))
+            Some(&ParamValue::List(vec![int("1"), string("two"), dict(&[("x", int("3"))])]))
         );
         assert_eq!(
             params.get("alpha"),
-            Some(&dict(&[
-                ("b", int("1")),
-                ("a", ParamValue::List(vec![float(2.5), ParamValue::None])),
-            ]))
+            Some(&dict(&[("b", int("1")), ("a", ParamValue::List(vec![float(2.5), ParamValue::None]))]))
         );
     }
 
@@ -1256,19 +1172,11 @@ mod tests {
              copy: *base\n",
         )
         .unwrap();
-        assert_eq!(
-            params.get("one"),
-            Some(&dict(&[("a", int("1")), ("b", int("3"))]))
-        );
+        assert_eq!(params.get("one"), Some(&dict(&[("a", int("1")), ("b", int("3"))])));
         // PyYAML: {'b': 2, 'c': 30, 'a': 1, 'd': 4}
         assert_eq!(
             params.get("many"),
-            Some(&dict(&[
-                ("b", int("2")),
-                ("c", int("30")),
-                ("a", int("1")),
-                ("d", int("4")),
-            ]))
+            Some(&dict(&[("b", int("2")), ("c", int("30")), ("a", int("1")), ("d", int("4"))]))
         );
         assert_eq!(params.get("copy"), params.get("base"));
         let err = parse_yaml("m: {<<: 5}").unwrap_err();
@@ -1284,9 +1192,7 @@ mod tests {
         );
         let err = parse_yaml("alpha=0.5").unwrap_err().to_string();
         assert!(
-            err.ends_with(
-                "got the string \"alpha=0.5\" (YAML uses \"name: value\", not \"name=value\")"
-            ),
+            err.ends_with("got the string \"alpha=0.5\" (YAML uses \"name: value\", not \"name=value\")"),
             "{err}"
         );
         let err = parse_yaml("alpha:0.5").unwrap_err().to_string();
@@ -1303,10 +1209,7 @@ mod tests {
         };
         assert!(line.is_some() && column.is_some());
         let text = err.to_string();
-        assert!(
-            text.starts_with("parameters YAML is not valid YAML: "),
-            "{text}"
-        );
+        assert!(text.starts_with("parameters YAML is not valid YAML: "), "{text}");
         assert!(text.contains("line "), "{text}");
         assert!(text.contains("column "), "{text}");
     }
@@ -1342,10 +1245,73 @@ mod tests {
         let order: Vec<_> = params.into_iter().collect();
         assert_eq!(
             order,
-            vec![
-                ("a".to_owned(), ParamValue::List(vec![int("2")])),
-                ("b".to_owned(), int("3")),
-            ]
+            vec![("a".to_owned(), ParamValue::List(vec![int("2")])), ("b".to_owned(), int("3"))]
         );
+    }
+
+    /// Random number-like strings through papermill's own `_resolve_type`, in one Python
+    /// process: every one must infer to the same type and value.
+    #[test]
+    fn cli_inference_agrees_with_papermill() {
+        use proptest::prelude::*;
+        use proptest::strategy::ValueTree;
+        use proptest::test_runner::TestRunner;
+        use std::io::Write;
+        use std::process::{Command, Stdio};
+
+        let piece = prop::sample::select(vec![
+            "0", "1", "5", "9", "007", "_", "__", ".", "e", "E", "+", "-", " ", "\t", "\n", "\x0b", "\x0c",
+            "\x1c", "\u{a0}", "\u{3000}", "inf", "Infinity", "nan", "NaN", "١", "٥", "１", "𝟗", "²", "True",
+            "None", "x", "j", "0x", "1e400",
+        ]);
+        let strategy = prop::collection::vec(piece, 0..7).prop_map(|pieces| pieces.concat());
+        let mut runner = TestRunner::default();
+        let mut input = Vec::new();
+        for _ in 0..3000 {
+            let text = strategy.new_tree(&mut runner).unwrap().current();
+            // Ours, in a form Python can rebuild: kind and text.
+            let ours = match infer_cli_value(&text) {
+                ParamValue::None => ("none", String::new()),
+                ParamValue::Bool(b) => ("bool", b.to_string()),
+                ParamValue::Int(digits) => ("int", digits),
+                ParamValue::Float(f) => ("float", format!("{f:?}")),
+                ParamValue::Str(s) => ("str", s),
+                other => panic!("{text:?} inferred as {other:?}"),
+            };
+            input.push((text, ours.0, ours.1));
+        }
+        let script = r#"
+import json, sys
+from papermill.cli import _resolve_type
+failures = []
+for text, kind, value in json.loads(sys.stdin.read()):
+    theirs = _resolve_type(text)
+    if kind == "none":
+        ok = theirs is None
+    elif kind == "bool":
+        ok = theirs is (value == "true")
+    elif kind == "int":
+        ok = type(theirs) is int and str(theirs) == value
+    elif kind == "float":
+        ok = type(theirs) is float and repr(float(value)) == repr(theirs)
+    else:
+        ok = theirs == value and type(theirs) is str
+    if not ok:
+        failures.append([text, kind, value, repr(theirs)])
+print(json.dumps(failures[:10]))
+"#;
+        let mut child = Command::new(nbw_testkit::python())
+            .args(["-c", script])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start the venv's python");
+        let json = serde_json::to_vec(&input).unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let writer = std::thread::spawn(move || stdin.write_all(&json));
+        let output = child.wait_with_output().unwrap();
+        writer.join().unwrap().unwrap();
+        assert!(output.status.success());
+        assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "[]");
     }
 }

@@ -618,7 +618,7 @@ path = os.path.join("data", "x.csv")
         // Two `=` on a line: skipped. A `#` inside a string ends the value.
         assert_eq!(
             python(source),
-            vec![spec("color", "None", "\"", "ff0000\"  # colour"), spec("late", "int", "5", ""),]
+            vec![spec("color", "None", "\"", "ff0000\"  # colour"), spec("late", "int", "5", "")]
         );
     }
 
@@ -629,7 +629,7 @@ path = os.path.join("data", "x.csv")
         assert_eq!(python("print('hi')\nx += 1\n"), vec![]);
         assert_eq!(
             python("x = 1\r\ny = 2\rz = 3"),
-            vec![spec("x", "int", "1", ""), spec("y", "int", "2", ""), spec("z", "int", "3", ""),]
+            vec![spec("x", "int", "1", ""), spec("y", "int", "2", ""), spec("z", "int", "3", "")]
         );
     }
 

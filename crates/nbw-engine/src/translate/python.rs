@@ -215,7 +215,7 @@ mod tests {
         }
 
         fn int() -> impl Strategy<Value = String> {
-            prop_oneof![any::<i64>().prop_map(|i| i.to_string()), "-?[1-9][0-9]{18,80}", Just("0".to_owned()),]
+            prop_oneof![any::<i64>().prop_map(|i| i.to_string()), "-?[1-9][0-9]{18,80}", Just("0".to_owned())]
         }
 
         fn float() -> impl Strategy<Value = f64> {
