@@ -29,10 +29,10 @@ pub struct RunArgs {
     /// INPUT with `.out.ipynb` in place of `.ipynb`, or standard output when INPUT is `-`.
     output: Option<String>,
     /// A parameter, with papermill's type inference (int, float, True/False, None, else string).
-    #[arg(short = 'p', long = "parameter", num_args = 2, value_names = ["NAME", "VALUE"])]
+    #[arg(short = 'p', long = "parameter", num_args = 2, value_names = ["NAME", "VALUE"], allow_hyphen_values = true)]
     parameters: Vec<String>,
     /// A parameter passed as a string, without type inference.
-    #[arg(short = 'r', long = "raw", num_args = 2, value_names = ["NAME", "VALUE"])]
+    #[arg(short = 'r', long = "raw", num_args = 2, value_names = ["NAME", "VALUE"], allow_hyphen_values = true)]
     raw: Vec<String>,
     /// Parameters as a YAML mapping.
     #[arg(short = 'y', long = "parameters-yaml", value_name = "YAML")]

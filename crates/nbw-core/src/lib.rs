@@ -1,8 +1,9 @@
 //! Domain types shared by every nbw layer.
 //!
 //! `nbw-core` owns the vocabulary that the engine, the server, the agent and the CLI all speak,
-//! and nothing that does I/O. Today that is notebook [`params`]: the values a run passes to a
-//! notebook's `parameters` cell, with papermill's command-line type inference.
+//! and nothing that does I/O: notebook [`params`] (the values a run passes to a notebook's
+//! `parameters` cell, with papermill's command-line type inference), the `/v1` [`api`] types
+//! and random [`ids`].
 //!
 //! ```
 //! use nbw_core::params::{infer_cli_value, ParamValue, Parameters};
@@ -14,4 +15,6 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod api;
+pub mod ids;
 pub mod params;

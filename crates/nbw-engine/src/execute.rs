@@ -21,7 +21,7 @@ use crate::events::{CellStatus, Event, EventRecord, RunStatus};
 use crate::gaps::GapDetector;
 use crate::kernelspec::{KernelNotFound, KernelSearch, Kernelspec};
 use crate::launch::{KernelProcess, LaunchSpec};
-use crate::notebook::{self, CellType, Notebook, RAISES_EXCEPTION_TAG, object_entry};
+use crate::notebook::{self, CellType, Notebook, RAISES_EXCEPTION_TAG, SKIP_EXECUTION_TAG, object_entry};
 use crate::outputs::{Applied, OutputAssembler, outputs_mut};
 use crate::session::{Channel, Incoming, KernelMessage, Session};
 use crate::translate::{TranslateError, translator_for};
@@ -314,7 +314,12 @@ impl Runner {
             let execution_count = self.notebook.cells()[index]["execution_count"].as_i64();
             let duration_ms = began.elapsed().as_secs_f64() * 1000.0;
             self.emit(Event::CellEnd { cell: index, status: end.status, execution_count, duration_ms });
-            let failed = end.status != CellStatus::Ok;
+            // An error in a cell allowed to raise is not a failure, as for nbclient and papermill.
+            let failed = match end.status {
+                CellStatus::Ok => false,
+                CellStatus::Error => !self.allows_errors(index),
+                _ => true,
+            };
             self.cell_completed(index, failed);
             if let Some(cause) = end.cause {
                 self.add_error_output(index, end.status, &cause);
@@ -328,7 +333,7 @@ impl Runner {
                 }
                 return Err(Stop { status, message: cause, cell: Some(index) });
             }
-            if failed && !self.allows_errors(index) {
+            if failed {
                 break;
             }
         }
@@ -620,9 +625,13 @@ impl Runner {
         }
     }
 
+    /// Code cells with code in them run, like nbclient: empty ones and those tagged
+    /// `skip-execution` do not.
     fn runs(&self, index: usize) -> bool {
         let cell = &self.notebook.cells()[index];
-        notebook::cell_type(cell) == CellType::Code && !notebook::source(cell).trim().is_empty()
+        notebook::cell_type(cell) == CellType::Code
+            && !notebook::source(cell).trim().is_empty()
+            && !notebook::has_tag(cell, SKIP_EXECUTION_TAG)
     }
 
     fn allows_errors(&self, index: usize) -> bool {
@@ -700,10 +709,17 @@ impl Runner {
             self.notebook.add_error_banner(index, count);
         }
         let duration = started.elapsed().as_secs_f64();
+        // papermill's convention: true once a cell failed (even a clean `sys.exit(0)`), else null.
+        let any_failed = self
+            .notebook
+            .cells()
+            .iter()
+            .any(|c| c.pointer("/metadata/papermill/exception") == Some(&json!(true)));
+        let exception = if any_failed || status != RunStatus::Succeeded { json!(true) } else { Value::Null };
         let papermill = self.notebook.papermill_mut();
         papermill.insert("end_time".into(), json!(now_iso()));
         papermill.insert("duration".into(), json!(duration));
-        papermill.insert("exception".into(), json!(status != RunStatus::Succeeded));
+        papermill.insert("exception".into(), exception);
         let nbw = object_entry(self.notebook.metadata_mut(), "nbw");
         nbw.insert("version".into(), json!(env!("CARGO_PKG_VERSION")));
         nbw.insert("status".into(), json!(status));

@@ -34,6 +34,8 @@ pub const PARAMETERS_TAG: &str = "parameters";
 pub const INJECTED_TAG: &str = "injected-parameters";
 /// Tag of a cell allowed to raise without stopping the run.
 pub const RAISES_EXCEPTION_TAG: &str = "raises-exception";
+/// Tag of a cell that is not run (nbclient's `skip_cells_with_tag`).
+pub const SKIP_EXECUTION_TAG: &str = "skip-execution";
 /// Tag papermill puts on its error banner cells; nbw uses the same so tools keep working.
 pub const ERROR_MARKER_TAG: &str = "papermill-error-cell-tag";
 
