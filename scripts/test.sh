@@ -13,6 +13,13 @@ export NBW_VENV=${NBW_VENV:-$root/.venv}
 echo "== python environment (ipykernel, bash_kernel, papermill for conformance)"
 scripts/setup-python.sh
 
+echo "== PostgreSQL (a throwaway cluster unless NBW_TEST_DATABASE_URL is given)"
+pg_env=$(scripts/setup-postgres.sh)
+eval "$pg_env"
+if [ -n "${NBW_TEST_PG_DIR:-}" ]; then
+  trap 'scripts/setup-postgres.sh stop "$NBW_TEST_PG_DIR"' EXIT
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 

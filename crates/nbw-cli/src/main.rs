@@ -5,6 +5,7 @@ mod exit;
 mod inspect;
 mod progress;
 mod run;
+mod server;
 
 use clap::{Parser, Subcommand};
 
@@ -20,13 +21,14 @@ struct Cli {
 enum Command {
     Run(Box<run::RunArgs>),
     Inspect(inspect::InspectArgs),
+    Server(server::ServerArgs),
 }
 
 fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("NBW_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,zeromq=error")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,zeromq=error,sqlx=warn")),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -34,6 +36,7 @@ fn main() {
     let code = match cli.command {
         Command::Run(args) => run::main(*args),
         Command::Inspect(args) => inspect::main(args),
+        Command::Server(args) => server::main(args),
     };
     std::process::exit(code);
 }

@@ -105,3 +105,34 @@ pub fn cell_text(cell: &Value) -> String {
 pub fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().expect("tempdir")
 }
+
+/// A fresh, empty PostgreSQL database on the test cluster (`NBW_TEST_DATABASE_URL`, started by
+/// `scripts/setup-postgres.sh`), and its URL. Panics with the fix when no cluster is configured.
+pub fn fresh_postgres_url() -> String {
+    let base = std::env::var("NBW_TEST_DATABASE_URL").unwrap_or_else(|_| {
+        panic!("NBW_TEST_DATABASE_URL is not set: run the tests with scripts/test.sh, or eval \"$(scripts/setup-postgres.sh)\" first")
+    });
+    let name = format!("nbw_test_{}", unique_suffix());
+    let status = std::process::Command::new("psql")
+        .args(["-q", "-v", "ON_ERROR_STOP=1", &base, "-c", &format!("CREATE DATABASE {name}")])
+        .status()
+        .expect("psql runs");
+    assert!(status.success(), "creating test database {name} on {base} failed");
+    match base.rfind('/') {
+        Some(slash) => format!("{}/{name}", &base[..slash]),
+        None => panic!("NBW_TEST_DATABASE_URL {base:?} has no database part"),
+    }
+}
+
+/// A fresh SQLite database URL in `dir`.
+pub fn fresh_sqlite_url(dir: &Path) -> String {
+    format!("sqlite://{}", dir.join(format!("nbw-{}.db", unique_suffix())).display())
+}
+
+fn unique_suffix() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    format!("{}_{}_{}", std::process::id(), nanos % 1_000_000_000, COUNTER.fetch_add(1, Ordering::Relaxed))
+}

@@ -1,0 +1,83 @@
+//! The server's shared state and its router: every `/v1` route, the OpenAPI document and its
+//! Swagger UI, health and metrics.
+
+use std::sync::Arc;
+
+use axum::Router;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::api;
+use crate::artifacts::Artifacts;
+use crate::auth::Keys;
+use crate::config::Config;
+use crate::db::Db;
+use crate::metrics::Metrics;
+use crate::queue::Wake;
+
+/// What every handler can reach.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The database.
+    pub db: Db,
+    /// The configuration.
+    pub config: Arc<Config>,
+    /// Keys derived from the server secret.
+    pub keys: Arc<Keys>,
+    /// Bundles and outputs.
+    pub artifacts: Arc<Artifacts>,
+    /// Wakes agents waiting for work.
+    pub wake: Arc<Wake>,
+    /// Prometheus metrics.
+    pub metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    /// State over an open database and artifact store.
+    pub fn new(db: Db, config: Config, keys: Keys, artifacts: Artifacts) -> AppState {
+        AppState {
+            db,
+            config: Arc::new(config),
+            keys: Arc::new(keys),
+            artifacts: Arc::new(artifacts),
+            wake: Arc::new(Wake::default()),
+            metrics: Arc::new(Metrics::default()),
+        }
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "nbw", description = "NB Workflows: parameterized notebooks as production workflows."),
+    modifiers(&BearerAuth),
+    components(schemas(nbw_core::api::ErrorBody))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build(),
+            ),
+        );
+    }
+}
+
+/// The whole HTTP surface.
+pub fn router(state: AppState) -> Router {
+    let (api_router, openapi) =
+        OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(api::routes()).split_for_parts();
+    Router::new()
+        .merge(api_router)
+        .merge(SwaggerUi::new("/v1/docs").url("/v1/openapi.json", openapi))
+        .merge(api::health::routes())
+        .with_state(state)
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+}

@@ -1,0 +1,16 @@
+//! Who is calling, and what they may do.
+//!
+//! - [`keys`]: the server's secret key and what is derived from it (JWT signing, the secrets
+//!   master key);
+//! - [`token`]: short-lived JWT access tokens;
+//! - [`caller`]: the extractors that authenticate a request as a user or an agent;
+//! - [`access`]: project roles, checked on every project route (a non-member gets 404).
+
+pub mod access;
+pub mod caller;
+pub mod keys;
+pub mod token;
+
+pub use access::ProjectAccess;
+pub use caller::{AgentCaller, UserCaller};
+pub use keys::Keys;

@@ -1,0 +1,22 @@
+//! The nbw control plane: projects, bundles, workflows, schedules, the execution queue that
+//! agents pull from, auth, live events and notifications, on SQLite or PostgreSQL.
+//!
+//! - [`db`]: the two backends behind one enum, and the migrations;
+//! - [`app`]: shared state and the router; [`api`]: the `/v1` routes;
+//! - [`store`]: the SQL of each resource; [`auth`]: tokens, callers and project roles;
+//! - [`queue`], [`artifacts`], [`metrics`], [`config`].
+#![deny(missing_docs)]
+
+pub mod api;
+pub mod app;
+pub mod artifacts;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod extract;
+pub mod metrics;
+pub mod queue;
+pub mod schedule;
+pub mod server;
+pub mod store;
