@@ -38,7 +38,10 @@ pub async fn serve(state: AppState, shutdown: CancellationToken) -> anyhow::Resu
     let loops = spawn_background(&state, &shutdown);
     let app = router(state.clone());
     let stop = shutdown.clone();
-    axum::serve(listener, app).with_graceful_shutdown(async move { stop.cancelled().await }).await?;
+    // With connection info, so the login rate limit can count failures per client address.
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(async move { stop.cancelled().await })
+        .await?;
     shutdown.cancel();
     for handle in loops {
         let _ = handle.await;

@@ -9,6 +9,9 @@
 pub mod access;
 pub mod caller;
 pub mod keys;
+pub mod limit;
+pub mod password;
+pub mod refresh;
 pub mod token;
 
 pub use access::ProjectAccess;

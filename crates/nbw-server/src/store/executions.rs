@@ -1,0 +1,213 @@
+//! Executions: creation, lookup, history queries and cancel requests. The queue's own
+//! statements (claim, lease, completion) live in [`super::queue`].
+
+use std::collections::BTreeMap;
+
+use nbw_core::api::{Execution, ExecutionResult, ExecutionSpec, ExecutionState, Origin};
+
+use crate::db::{Db, now_ms, to_time, to_time_opt};
+use crate::on_db;
+
+/// An execution row.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ExecutionRow {
+    /// Id with its origin prefix.
+    pub id: String,
+    /// Project id.
+    pub project_id: String,
+    /// Workflow id.
+    pub workflow_id: Option<String>,
+    /// Origin name.
+    pub origin: String,
+    /// State name.
+    pub state: String,
+    /// [`ExecutionSpec`] as JSON.
+    pub spec: String,
+    /// Labels as JSON.
+    pub labels: String,
+    /// Attempt number.
+    pub attempt: i64,
+    /// First attempt.
+    pub first_attempt_id: Option<String>,
+    /// Previous attempt.
+    pub previous_attempt_id: Option<String>,
+    /// `<workflow id>@<fire time ms>` for scheduled runs: unique, so a fire happens once.
+    pub fire_key: Option<String>,
+    /// The fire time (ms).
+    pub scheduled_for: Option<i64>,
+    /// Not claimable before (ms): retries wait out their backoff.
+    pub not_before: i64,
+    /// The agent holding (or that held) it.
+    pub agent_id: Option<String>,
+    /// Lease expiry (ms).
+    pub lease_until: Option<i64>,
+    /// A cancel was asked for.
+    pub cancel_requested: bool,
+    /// Creator.
+    pub created_by: Option<String>,
+    /// Times (ms).
+    pub created_at: i64,
+    /// Claimed.
+    pub claimed_at: Option<i64>,
+    /// Started.
+    pub started_at: Option<i64>,
+    /// Finished.
+    pub finished_at: Option<i64>,
+    /// [`ExecutionResult`] as JSON.
+    pub result: Option<String>,
+    /// Artifact key of the output notebook, once stored.
+    pub output_key: Option<String>,
+    /// Highest event sequence number stored.
+    pub last_seq: i64,
+}
+
+impl ExecutionRow {
+    /// The state.
+    pub fn state(&self) -> ExecutionState {
+        ExecutionState::parse(&self.state).unwrap_or(ExecutionState::Failed)
+    }
+
+    /// The spec.
+    pub fn spec(&self) -> ExecutionSpec {
+        serde_json::from_str(&self.spec).expect("specs are written by this server")
+    }
+
+    /// The API view.
+    pub fn to_api(&self) -> Execution {
+        Execution {
+            id: self.id.clone(),
+            project_id: self.project_id.clone(),
+            workflow_id: self.workflow_id.clone(),
+            origin: Origin::of_id(&self.id).unwrap_or(Origin::Web),
+            state: self.state(),
+            spec: self.spec(),
+            labels: serde_json::from_str(&self.labels).unwrap_or_default(),
+            attempt: self.attempt as u32,
+            first_attempt_id: self.first_attempt_id.clone(),
+            previous_attempt_id: self.previous_attempt_id.clone(),
+            scheduled_for: to_time_opt(self.scheduled_for),
+            agent_id: self.agent_id.clone(),
+            cancel_requested: self.cancel_requested,
+            created_at: to_time(self.created_at),
+            started_at: to_time_opt(self.started_at),
+            finished_at: to_time_opt(self.finished_at),
+            result: self.result.as_deref().and_then(|r| serde_json::from_str::<ExecutionResult>(r).ok()),
+            has_output: self.output_key.is_some(),
+        }
+    }
+}
+
+/// What a new execution needs.
+#[derive(Debug, Clone)]
+pub struct NewExecution {
+    /// Its id (from [`Origin::new_id`]).
+    pub id: String,
+    /// Project id.
+    pub project_id: String,
+    /// Workflow id.
+    pub workflow_id: Option<String>,
+    /// What it runs.
+    pub spec: ExecutionSpec,
+    /// Agent labels required.
+    pub labels: BTreeMap<String, String>,
+    /// 1 for a first attempt.
+    pub attempt: u32,
+    /// First attempt, for retries.
+    pub first_attempt_id: Option<String>,
+    /// Previous attempt, for retries.
+    pub previous_attempt_id: Option<String>,
+    /// The schedule fire that creates it: `(fire_key, fire time ms)`.
+    pub fire: Option<(String, i64)>,
+    /// Not claimable before (ms).
+    pub not_before: i64,
+    /// Creator.
+    pub created_by: Option<String>,
+}
+
+/// Inserts a queued execution; false when its fire key exists already (that fire happened).
+pub async fn insert(db: &Db, new: &NewExecution) -> Result<bool, sqlx::Error> {
+    let sql = "INSERT INTO executions (id, project_id, workflow_id, origin, state, spec, labels, attempt, \
+               first_attempt_id, previous_attempt_id, fire_key, scheduled_for, not_before, created_by, created_at) \
+               VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+               ON CONFLICT (fire_key) DO NOTHING";
+    let origin = Origin::of_id(&new.id).unwrap_or(Origin::Web).prefix();
+    let spec = serde_json::to_string(&new.spec).expect("specs serialize");
+    let labels = serde_json::to_string(&new.labels).expect("labels serialize");
+    let (fire_key, scheduled_for) = match &new.fire {
+        Some((key, at)) => (Some(key.as_str()), Some(*at)),
+        None => (None, None),
+    };
+    let inserted = on_db!(db, pool => sqlx::query(sql)
+        .bind(&new.id).bind(&new.project_id).bind(&new.workflow_id).bind(origin).bind(&spec).bind(&labels)
+        .bind(new.attempt as i64).bind(&new.first_attempt_id).bind(&new.previous_attempt_id)
+        .bind(fire_key).bind(scheduled_for).bind(new.not_before).bind(&new.created_by).bind(now_ms())
+        .execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(inserted == 1)
+}
+
+/// One execution.
+pub async fn get(db: &Db, id: &str) -> Result<Option<ExecutionRow>, sqlx::Error> {
+    on_db!(db, pool => sqlx::query_as("SELECT * FROM executions WHERE id = $1").bind(id).fetch_optional(pool).await)
+}
+
+/// History filters; every field narrows the list.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Project id (required).
+    pub project_id: String,
+    /// Workflow id.
+    pub workflow_id: Option<String>,
+    /// State.
+    pub state: Option<ExecutionState>,
+    /// Created at or after (ms).
+    pub since: Option<i64>,
+    /// Created before (ms).
+    pub until: Option<i64>,
+    /// Continue after this `(created_at, id)`.
+    pub after: Option<(i64, String)>,
+    /// Page size.
+    pub limit: i64,
+}
+
+/// Executions matching `filter`, newest first.
+pub async fn list(db: &Db, filter: &Filter) -> Result<Vec<ExecutionRow>, sqlx::Error> {
+    // Optional filters are written as `($n IS NULL OR column = $n)`, so one statement serves every
+    // combination and placeholders keep their order of first use.
+    let sql = "SELECT * FROM executions WHERE project_id = $1 \
+               AND ($2 IS NULL OR workflow_id = $2) \
+               AND ($3 IS NULL OR state = $3) \
+               AND ($4 IS NULL OR created_at >= $4) \
+               AND ($5 IS NULL OR created_at < $5) \
+               AND ($6 IS NULL OR created_at < $6 OR (created_at = $6 AND id < $7)) \
+               ORDER BY created_at DESC, id DESC LIMIT $8";
+    let (after_at, after_id) = match &filter.after {
+        Some((at, id)) => (Some(*at), Some(id.clone())),
+        None => (None, None),
+    };
+    on_db!(db, pool => sqlx::query_as(sql)
+        .bind(&filter.project_id).bind(&filter.workflow_id).bind(filter.state.map(|s| s.as_str()))
+        .bind(filter.since).bind(filter.until).bind(after_at).bind(after_id).bind(filter.limit)
+        .fetch_all(pool).await)
+}
+
+/// Asks for a cancel: a queued execution ends `cancelled` at once; a running one is flagged and
+/// its agent learns it at the next heartbeat. Returns the row after the change.
+pub async fn request_cancel(db: &Db, id: &str) -> Result<Option<ExecutionRow>, sqlx::Error> {
+    let now = now_ms();
+    let result = serde_json::to_string(&ExecutionResult {
+        state: ExecutionState::Cancelled,
+        message: Some("cancelled before an agent started it".into()),
+        failed_cell: None,
+        failed_source: None,
+        duration_ms: None,
+    })
+    .expect("results serialize");
+    on_db!(db, pool => {
+        sqlx::query("UPDATE executions SET state = 'cancelled', finished_at = $2, result = $3 WHERE id = $1 AND state = 'queued'")
+            .bind(id).bind(now).bind(&result).execute(pool).await?;
+        sqlx::query("UPDATE executions SET cancel_requested = TRUE WHERE id = $1 AND state = 'running'")
+            .bind(id).execute(pool).await?;
+        Ok::<_, sqlx::Error>(())
+    })?;
+    get(db, id).await
+}
