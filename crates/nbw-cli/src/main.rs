@@ -1,6 +1,7 @@
 //! `nbw`: the one binary of NB Workflows. It parses flags, wires the library crates together and
 //! prints; the work itself lives in `nbw-engine` (and, later, the server and agent crates).
 
+mod agent;
 mod exit;
 mod inspect;
 mod progress;
@@ -22,6 +23,7 @@ enum Command {
     Run(Box<run::RunArgs>),
     Inspect(inspect::InspectArgs),
     Server(server::ServerArgs),
+    Agent(agent::AgentArgs),
 }
 
 fn main() {
@@ -37,6 +39,7 @@ fn main() {
         Command::Run(args) => run::main(*args),
         Command::Inspect(args) => inspect::main(args),
         Command::Server(args) => server::main(args),
+        Command::Agent(args) => agent::main(args),
     };
     std::process::exit(code);
 }

@@ -11,7 +11,6 @@ pub mod api;
 pub mod app;
 pub mod artifacts;
 pub mod auth;
-pub mod bundle;
 pub mod config;
 pub mod crypto;
 pub mod db;

@@ -15,7 +15,6 @@ use crate::app::AppState;
 use crate::artifacts::ArtifactKey;
 use crate::auth::UserCaller;
 use crate::auth::access::require_role;
-use crate::bundle;
 use crate::db::is_unique_violation;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path, Query};
@@ -75,7 +74,7 @@ async fn upload_bundle(
             "the bundle is larger than the server's limit of {limit} bytes (max_bundle_bytes)"
         ))
     })?;
-    let checked = bundle::check(&bytes, limit)
+    let checked = nbw_bundle::check(&bytes, limit)
         .map_err(|e| ApiError::BadRequest { code: "invalid_bundle", message: e.to_string() })?;
     if let Some(existing) = bundles::by_version(&state.db, &access.project_id, &query.version).await? {
         return if existing.digest == checked.digest {

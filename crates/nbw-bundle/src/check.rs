@@ -8,9 +8,9 @@ use std::io::Read;
 use sha2::{Digest, Sha256};
 
 /// Most entries a bundle may hold.
-const MAX_ENTRIES: usize = 20_000;
+pub(crate) const MAX_ENTRIES: usize = 20_000;
 /// A bundle may unpack to at most this many times the upload limit.
-const MAX_EXPANSION: u64 = 10;
+pub(crate) const MAX_EXPANSION: u64 = 10;
 
 /// A bundle that cannot be accepted; the message names the entry and the fix.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -26,6 +26,14 @@ pub enum BundleError {
         "archive entry {0:?} points outside the project (absolute path or `..`); rebuild the bundle from the project folder"
     )]
     Escape(String),
+    /// Writing the files failed.
+    #[error("cannot write {path}: {reason}")]
+    Write {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
     /// Links are refused: they could point anywhere once unpacked.
     #[error("archive entry {0:?} is a link; bundles may hold only files and directories")]
     Link(String),
@@ -64,7 +72,7 @@ pub fn check(bytes: &[u8], limit: u64) -> Result<Checked, BundleError> {
 }
 
 /// Normalises an entry path (`./a/b` -> `a/b`) and refuses escapes.
-fn clean_path(raw: &str) -> Result<String, BundleError> {
+pub(crate) fn clean_path(raw: &str) -> Result<String, BundleError> {
     if raw.starts_with('/') || raw.contains('\\') {
         return Err(BundleError::Escape(raw.to_owned()));
     }

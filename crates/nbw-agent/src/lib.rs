@@ -1,0 +1,152 @@
+//! The nbw agent: the data plane. It needs only the server's URL and an agent token: it
+//! long-polls the server for executions matching its labels, runs up to `slots` of them at
+//! once with the engine (the kernel a child in its own process group), heartbeats their
+//! leases, streams their events, and uploads the output notebook and the result. It never
+//! opens the database.
+//!
+//! - [`AgentConfig`] / [`run`]: the agent until shutdown;
+//! - `run`: one execution with the local executor; `forward`: event batches; `leases`: the
+//!   heartbeat; `bundles`: the bundle cache; `redact`: secrets out of everything sent.
+//!
+//! Shutdown (the `shutdown` token, cancelled on SIGTERM by the CLI) stops claiming at once,
+//! lets running executions finish until `shutdown_grace`, then cancels them cleanly: each still
+//! reports its (cancelled) result and partial notebook.
+#![deny(missing_docs)]
+
+mod bundles;
+mod forward;
+mod leases;
+mod redact;
+mod run;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use nbw_client::Client;
+use tokio_util::sync::CancellationToken;
+
+use crate::bundles::BundleCache;
+use crate::leases::Running;
+use crate::run::{RunContext, run_claim};
+
+pub use redact::Redactor;
+
+/// How an agent runs.
+#[derive(Debug, Clone)]
+pub struct AgentConfig {
+    /// The server's base URL.
+    pub server: String,
+    /// The agent token.
+    pub token: String,
+    /// Labels this agent offers (sent to the server at start).
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// Executions run at once.
+    pub slots: usize,
+    /// Bundle cache and per-execution working directories.
+    pub work_dir: PathBuf,
+    /// Keep each execution's working directory after it ends.
+    pub keep_workdirs: bool,
+    /// The interpreter whose environment holds the kernels.
+    pub python: Option<PathBuf>,
+    /// Heartbeat interval (well under the server's lease).
+    pub heartbeat: Duration,
+    /// After a cancel's interrupt, how long before the kernel's process group is killed.
+    pub kill_grace: Duration,
+    /// On shutdown, how long running executions may go on before they are cancelled.
+    pub shutdown_grace: Duration,
+}
+
+impl AgentConfig {
+    /// A configuration with the defaults: 1 slot, heartbeat every 10 s, 5 s kill grace, 60 s
+    /// shutdown grace.
+    pub fn new(server: &str, token: &str, work_dir: PathBuf) -> AgentConfig {
+        AgentConfig {
+            server: server.to_owned(),
+            token: token.to_owned(),
+            labels: Default::default(),
+            slots: 1,
+            work_dir,
+            keep_workdirs: false,
+            python: None,
+            heartbeat: Duration::from_secs(10),
+            kill_grace: Duration::from_secs(5),
+            shutdown_grace: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Runs the agent until `shutdown` is cancelled and its executions are over.
+pub async fn run(config: AgentConfig, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let client = Client::new(&config.server, &config.token)?;
+    let running = Running::default();
+    let beats = CancellationToken::new();
+    let heartbeat = tokio::spawn(leases::heartbeat_loop(
+        client.clone(),
+        running.clone(),
+        config.heartbeat,
+        beats.clone(),
+    ));
+    let bundles = BundleCache::new(config.work_dir.join("bundles"));
+    tracing::info!(server = %config.server, slots = config.slots, "agent started");
+
+    let slots = (0..config.slots.max(1)).map(|_| slot(&config, &client, &bundles, &running, &shutdown));
+    let all = futures::future::join_all(slots);
+    tokio::pin!(all);
+    tokio::select! {
+        _ = &mut all => {}
+        _ = async {
+            shutdown.cancelled().await;
+            tracing::info!(running = running.len(), "shutting down: no new claims; waiting for running executions");
+            tokio::time::sleep(config.shutdown_grace).await;
+        } => {
+            if !running.is_empty() {
+                tracing::warn!(running = running.len(), "shutdown grace over: cancelling running executions");
+                running.stop_all();
+            }
+            all.await;
+        }
+    }
+    beats.cancel();
+    let _ = heartbeat.await;
+    tracing::info!("agent stopped");
+    Ok(())
+}
+
+/// One slot: claim, run, repeat, until shutdown.
+async fn slot(
+    config: &AgentConfig,
+    client: &Client,
+    bundles: &BundleCache,
+    running: &Running,
+    shutdown: &CancellationToken,
+) {
+    let ctx = RunContext { config, client, bundles };
+    let mut backoff = Duration::from_millis(200);
+    while !shutdown.is_cancelled() {
+        let claimed = tokio::select! {
+            claimed = client.claim(30) => claimed,
+            _ = shutdown.cancelled() => return,
+        };
+        match claimed {
+            Ok(answer) => {
+                backoff = Duration::from_millis(200);
+                if let Some(claim) = answer.claim {
+                    let id = claim.execution.id.clone();
+                    tracing::info!(execution = %id, notebook = %claim.execution.spec.notebook, "running");
+                    let controls = running.add(&id);
+                    run_claim(&ctx, claim, controls).await;
+                    running.remove(&id);
+                    tracing::info!(execution = %id, "done");
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "claim failed; retrying");
+                tokio::select! {
+                    _ = tokio::time::sleep(backoff) => {}
+                    _ = shutdown.cancelled() => return,
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(10));
+            }
+        }
+    }
+}

@@ -1,0 +1,243 @@
+//! Running one claimed execution with the local executor: unpack the bundle into a working
+//! directory of its own, pass the execution context as environment variables (and as
+//! parameters where the notebook declares them), run the engine in-process with the kernel in
+//! its own process group, forward events, then store the redacted output notebook and the
+//! result.
+
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use nbw_client::{Client, ClientError};
+use nbw_core::api::{Claim, ExecutionResult, ExecutionState};
+use nbw_core::params::{ParamValue, Parameters};
+use nbw_engine::{
+    ExecuteOptions, KernelSearch, Notebook, Outcome, PARAMETERS_TAG, RunStatus, inspect_parameters, source,
+};
+
+use crate::AgentConfig;
+use crate::bundles::BundleCache;
+use crate::forward::{Forwarder, to_api};
+use crate::leases::Controls;
+use crate::redact::Redactor;
+
+/// Everything a run needs from the agent.
+pub struct RunContext<'a> {
+    /// The agent's configuration.
+    pub config: &'a AgentConfig,
+    /// The server.
+    pub client: &'a Client,
+    /// The bundle cache.
+    pub bundles: &'a BundleCache,
+}
+
+/// Runs `claim` to the end and reports it, unless the server abandons it on the way.
+pub async fn run_claim(ctx: &RunContext<'_>, claim: Claim, controls: Controls) {
+    let id = claim.execution.id.clone();
+    let redactor = Redactor::new(claim.secrets.values());
+    let workdir = ctx.config.work_dir.join("runs").join(&id);
+    let forwarder = Forwarder::start(ctx.client.clone(), id.clone(), controls.abandoned.clone());
+    let (result, notebook) = match execute(ctx, &claim, &workdir, &controls, &redactor, &forwarder).await {
+        Ok(done) => done,
+        Err(e) => {
+            let message = redactor.text(&format!("{e:#}"));
+            tracing::warn!(execution = %id, error = %message, "the execution could not run");
+            (failure(message), None)
+        }
+    };
+    forwarder.finish().await;
+    if !ctx.config.keep_workdirs {
+        let _ = tokio::fs::remove_dir_all(&workdir).await;
+    }
+    if controls.abandoned.is_cancelled() {
+        return;
+    }
+    if let Some(notebook) = notebook {
+        let upload = || ctx.client.put_output(&id, notebook.clone());
+        if let Err(e) = with_retries(&controls, upload).await {
+            tracing::warn!(execution = %id, error = %e, "the output notebook could not be stored");
+        }
+    }
+    let report = || ctx.client.complete(&id, result.clone());
+    if let Err(e) = with_retries(&controls, report).await {
+        tracing::warn!(execution = %id, error = %e, "the result could not be reported");
+    }
+}
+
+fn failure(message: String) -> ExecutionResult {
+    ExecutionResult {
+        state: ExecutionState::Failed,
+        message: Some(message),
+        failed_cell: None,
+        failed_source: None,
+        duration_ms: None,
+    }
+}
+
+/// Retries a call while the server is unreachable, until it answers or abandons the execution.
+async fn with_retries<F, Fut>(controls: &Controls, mut call: F) -> Result<(), ClientError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), ClientError>>,
+{
+    let mut backoff = Duration::from_millis(200);
+    loop {
+        match call().await {
+            Err(e) if e.is_transient() && !controls.abandoned.is_cancelled() => {
+                tracing::warn!(error = %e, "server unavailable; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Prepares the working directory and runs the engine; returns the result and the redacted
+/// output notebook.
+async fn execute(
+    ctx: &RunContext<'_>,
+    claim: &Claim,
+    workdir: &Path,
+    controls: &Controls,
+    redactor: &Redactor,
+    forwarder: &Forwarder,
+) -> anyhow::Result<(ExecutionResult, Option<Vec<u8>>)> {
+    let spec = &claim.execution.spec;
+    let archive = ctx.bundles.archive(ctx.client, &spec.bundle_digest, &claim.bundle_url).await?;
+    tokio::fs::create_dir_all(workdir).await.with_context(|| format!("creating {}", workdir.display()))?;
+    let (dir, bytes) = (workdir.to_path_buf(), archive);
+    tokio::task::spawn_blocking(move || nbw_bundle::unpack(&bytes, &dir, u64::MAX / 16))
+        .await?
+        .context("unpacking the bundle")?;
+    let notebook_path = workdir.join(relative(&spec.notebook)?);
+    let notebook =
+        Notebook::read(&notebook_path).map_err(|e| anyhow::anyhow!("notebook {}: {e}", spec.notebook))?;
+    let parameters = parameters(&notebook, claim);
+    let options = ExecuteOptions {
+        search: KernelSearch { python: ctx.config.python.clone() },
+        cwd: Some(workdir.to_path_buf()),
+        env: environment(claim, ctx.client.base()),
+        cell_timeout: spec.cell_timeout_secs.map(Duration::from_secs),
+        run_timeout: spec.timeout_secs.map(Duration::from_secs),
+        kill_grace: ctx.config.kill_grace,
+        input_path: Some(spec.notebook.clone()),
+        output_path: Some(format!("{}.ipynb", claim.execution.id)),
+        ..ExecuteOptions::default()
+    };
+    let mut execution =
+        nbw_engine::execute(notebook, &parameters, options).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let stop = controls.stop.clone();
+    let cancel = execution.cancel_token();
+    let watcher = tokio::spawn(async move {
+        stop.cancelled().await;
+        cancel.cancel();
+    });
+    while let Some(record) = execution.next_event().await {
+        forwarder.send(to_api(&record, redactor));
+    }
+    let outcome = execution.outcome().await;
+    watcher.abort();
+    Ok(report(outcome, redactor))
+}
+
+/// The execution's result and redacted notebook from the engine's outcome.
+fn report(outcome: Outcome, redactor: &Redactor) -> (ExecutionResult, Option<Vec<u8>>) {
+    let state = match outcome.status {
+        RunStatus::Succeeded => ExecutionState::Succeeded,
+        RunStatus::TimedOut => ExecutionState::TimedOut,
+        RunStatus::Cancelled => ExecutionState::Cancelled,
+        RunStatus::Failed | RunStatus::KernelDied | RunStatus::OutputIncomplete => ExecutionState::Failed,
+    };
+    let failed_source =
+        outcome.failed_cell.and_then(|i| outcome.notebook.cells().get(i)).map(|c| redactor.text(source(c)));
+    let duration_ms = outcome
+        .notebook
+        .metadata()
+        .get("papermill")
+        .and_then(|p| p.get("duration"))
+        .and_then(|d| d.as_f64())
+        .map(|s| s * 1000.0);
+    let result = ExecutionResult {
+        state,
+        message: outcome.message.as_deref().map(|m| redactor.text(m)),
+        failed_cell: outcome.failed_cell.map(|c| c as u64),
+        failed_source,
+        duration_ms,
+    };
+    let mut tree: serde_json::Value =
+        serde_json::from_str(&outcome.notebook.to_json()).expect("a notebook is JSON");
+    redactor.json(&mut tree);
+    let notebook = Notebook::from_value(tree).map(|nb| nb.to_json().into_bytes()).ok();
+    (result, notebook)
+}
+
+/// A bundle-relative path that stays inside the working directory.
+fn relative(path: &str) -> anyhow::Result<PathBuf> {
+    let candidate = Path::new(path);
+    anyhow::ensure!(
+        candidate.components().all(|c| matches!(c, Component::Normal(_))),
+        "notebook path {path:?} must be relative to the project, without '..'"
+    );
+    Ok(candidate.to_path_buf())
+}
+
+/// The run's parameters: the execution context where the notebook's parameters cell declares
+/// it (`EXECUTION_ID`, `WORKFLOW`, `NOW`), then the execution's own parameters. The execution id
+/// and workflow are facts and cannot be overridden; `NOW` can (a backfill passes its own).
+fn parameters(notebook: &Notebook, claim: &Claim) -> Parameters {
+    let declared: Vec<String> = notebook
+        .find_tagged(PARAMETERS_TAG)
+        .and_then(|i| {
+            let language = notebook.language().unwrap_or("python");
+            inspect_parameters(language, source(&notebook.cells()[i])).ok()
+        })
+        .unwrap_or_default()
+        .into_iter()
+        .map(|spec| spec.name)
+        .collect();
+    let execution = &claim.execution;
+    let now = execution.scheduled_for.unwrap_or_else(chrono::Utc::now).to_rfc3339();
+    let mut params = Parameters::default();
+    if declared.iter().any(|n| n == "NOW") {
+        params.insert("NOW", ParamValue::Str(now));
+    }
+    params.extend(execution.spec.parameters.clone());
+    if declared.iter().any(|n| n == "EXECUTION_ID") {
+        params.insert("EXECUTION_ID", ParamValue::Str(execution.id.clone()));
+    }
+    if declared.iter().any(|n| n == "WORKFLOW") {
+        params.insert("WORKFLOW", ParamValue::Str(claim.workflow.clone().unwrap_or_default()));
+    }
+    params
+}
+
+/// The kernel's environment: the execution context, then the project's secrets (environment
+/// only: never parameters, so never written into the notebook).
+fn environment(claim: &Claim, server: &str) -> Vec<(String, String)> {
+    let execution = &claim.execution;
+    let mut env: BTreeMap<String, String> = BTreeMap::new();
+    env.insert("NBW_EXECUTION_ID".into(), execution.id.clone());
+    env.insert("NBW_PROJECT".into(), claim.project.clone());
+    env.insert("NBW_WORKFLOW".into(), claim.workflow.clone().unwrap_or_default());
+    env.insert(
+        "NBW_SCHEDULED_AT".into(),
+        execution.scheduled_for.map(|t| t.to_rfc3339()).unwrap_or_default(),
+    );
+    env.insert("NBW_SERVER".into(), server.to_owned());
+    env.extend(claim.secrets.clone());
+    env.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notebook_paths_stay_inside() {
+        assert!(relative("notebooks/a.ipynb").is_ok());
+        assert!(relative("../a.ipynb").is_err());
+        assert!(relative("/etc/a.ipynb").is_err());
+    }
+}
