@@ -10,6 +10,6 @@ cargo build --release --locked -p nbw-cli
 nbw="$CARGO_TARGET_DIR/release/nbw"
 export JUPYTER_PATH="$root/.venv/share/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}"
 out=${1:-/tmp/welcome.out.ipynb}
-"$nbw" inspect examples/welcome.ipynb
-"$nbw" run examples/welcome.ipynb "$out" -p name nbw -p times 2 --log-output
+"$nbw" inspect examples/project/notebooks/welcome.ipynb
+"$nbw" run examples/project/notebooks/welcome.ipynb "$out" -p name nbw -p times 2 --log-output
 echo "executed notebook: $out (nbw binary: $nbw)"

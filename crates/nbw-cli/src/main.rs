@@ -7,6 +7,7 @@ mod inspect;
 mod progress;
 mod run;
 mod server;
+mod standalone;
 
 use clap::{Parser, Subcommand};
 
@@ -24,22 +25,22 @@ enum Command {
     Inspect(inspect::InspectArgs),
     Server(server::ServerArgs),
     Agent(agent::AgentArgs),
+    Standalone(standalone::StandaloneArgs),
 }
 
 fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("NBW_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,zeromq=error,sqlx=warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    // zeromq logs a warning for every reconnect attempt while a kernel boots: expected noise.
+    let filter = tracing_subscriber::EnvFilter::try_from_env("NBW_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"))
+        .add_directive("zeromq=error".parse().expect("a valid directive"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Run(args) => run::main(*args),
         Command::Inspect(args) => inspect::main(args),
         Command::Server(args) => server::main(args),
         Command::Agent(args) => agent::main(args),
+        Command::Standalone(args) => standalone::main(args),
     };
     std::process::exit(code);
 }

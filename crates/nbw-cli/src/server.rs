@@ -47,6 +47,35 @@ struct Flags {
 enum Action {
     /// Apply the database migrations and exit.
     Migrate,
+    /// Maintenance on the server's database (users), without going through the API.
+    #[command(subcommand)]
+    Admin(AdminAction),
+}
+
+#[derive(Subcommand, Debug)]
+enum AdminAction {
+    /// Create a user, e.g. the first administrator.
+    #[command(
+        after_help = "The password comes from stdin (--password-stdin), else from NBW_ADMIN_PASSWORD, \
+else a random one is generated and printed once.
+
+Examples:
+  nbw server admin create-user alice --admin
+  printf '%s' \"$PW\" | nbw server admin create-user bob --password-stdin"
+    )]
+    CreateUser(CreateUserArgs),
+}
+
+#[derive(Args, Debug)]
+struct CreateUserArgs {
+    /// Login name: 1 to 64 of A-Za-z0-9_.-@.
+    username: String,
+    /// Make the user a server administrator.
+    #[arg(long)]
+    admin: bool,
+    /// Read the password from standard input (one line; at least 8 characters).
+    #[arg(long)]
+    password_stdin: bool,
 }
 
 pub fn main(args: ServerArgs) -> i32 {
@@ -73,6 +102,7 @@ async fn run(args: ServerArgs) -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
+        Some(Action::Admin(AdminAction::CreateUser(user))) => create_user(config, user).await,
         None => {
             let state = nbw_server::server::open(config).await?;
             let shutdown = CancellationToken::new();
@@ -80,4 +110,40 @@ async fn run(args: ServerArgs) -> anyhow::Result<()> {
             nbw_server::server::serve(state, shutdown).await
         }
     }
+}
+
+/// The password of a new user, and whether it was generated (and so must be shown).
+fn new_password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
+    if from_stdin {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .context("reading the password from stdin")?;
+        let line = text.strip_suffix('\n').unwrap_or(&text);
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        return Ok((line.to_owned(), false));
+    }
+    match std::env::var("NBW_ADMIN_PASSWORD") {
+        Ok(password) if !password.is_empty() => Ok((password, false)),
+        _ => Ok((nbw_core::ids::random_token(), true)),
+    }
+}
+
+async fn create_user(config: Config, args: CreateUserArgs) -> anyhow::Result<()> {
+    let (password, generated) = new_password(args.password_stdin)?;
+    let state = nbw_server::server::open(config).await?;
+    let input = nbw_core::api::CreateUser {
+        username: args.username,
+        password: password.clone(),
+        is_admin: args.admin,
+    };
+    let created = nbw_server::api::users::create_user(&state.db, input).await;
+    state.db.close().await;
+    let user = created?;
+    let role = if user.is_admin { "administrator" } else { "user" };
+    println!("created {role} {}", user.username);
+    if generated {
+        println!("password: {password}");
+        println!("(generated; it is shown only this once)");
+    }
+    Ok(())
 }

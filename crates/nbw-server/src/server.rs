@@ -25,8 +25,10 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
 
 /// Starts the loops that run beside the API (scheduler, lease reaper, notification outbox).
 pub fn spawn_background(state: &AppState, shutdown: &CancellationToken) -> Vec<JoinHandle<()>> {
-    let _ = (state, shutdown);
-    Vec::new()
+    let mut loops = vec![crate::scheduler::spawn(state.clone(), shutdown.clone())];
+    loops.extend(crate::queue::spawn_loops(state, shutdown));
+    loops.push(crate::notify::spawn(state.clone(), shutdown.clone()));
+    loops
 }
 
 /// Serves until `shutdown` is cancelled; background loops stop with it.
@@ -34,6 +36,15 @@ pub async fn serve(state: AppState, shutdown: CancellationToken) -> anyhow::Resu
     let listener = tokio::net::TcpListener::bind(state.config.listen)
         .await
         .with_context(|| format!("listening on {}", state.config.listen))?;
+    serve_on(state, listener, shutdown).await
+}
+
+/// Like [`serve`], on a listener already bound (standalone binds first to print its URL).
+pub async fn serve_on(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     tracing::info!(address = %listener.local_addr()?, backend = state.db.backend(), "nbw server listening");
     let loops = spawn_background(&state, &shutdown);
     let app = router(state.clone());

@@ -74,15 +74,27 @@ async fn upload_bundle(
             "the bundle is larger than the server's limit of {limit} bytes (max_bundle_bytes)"
         ))
     })?;
+    store_bundle(&state, &access.project_id, &query.version, bytes, &caller.user_id).await
+}
+
+/// Checks and stores a bundle under `version`: a no-op (200) when that version holds the same
+/// archive, a conflict when it holds another, else stored by digest and recorded (201).
+pub async fn store_bundle(
+    state: &AppState,
+    project_id: &str,
+    version: &str,
+    bytes: Bytes,
+    uploaded_by: &str,
+) -> ApiResult<(StatusCode, Json<Bundle>)> {
+    let limit = state.config.max_bundle_bytes;
     let checked = nbw_bundle::check(&bytes, limit)
         .map_err(|e| ApiError::BadRequest { code: "invalid_bundle", message: e.to_string() })?;
-    if let Some(existing) = bundles::by_version(&state.db, &access.project_id, &query.version).await? {
+    if let Some(existing) = bundles::by_version(&state.db, project_id, version).await? {
         return if existing.digest == checked.digest {
             Ok((StatusCode::OK, Json(existing.to_api())))
         } else {
             Err(ApiError::Conflict(format!(
-                "version {:?} exists with different content; push a new version",
-                query.version
+                "version {version:?} exists with different content; push a new version"
             )))
         };
     }
@@ -92,19 +104,19 @@ async fn upload_bundle(
     }
     let inserted = bundles::insert(
         &state.db,
-        &access.project_id,
-        &query.version,
+        project_id,
+        version,
         &checked.digest,
         checked.format,
         bytes.len() as u64,
         &checked.notebooks,
-        &caller.user_id,
+        uploaded_by,
     )
     .await;
     match inserted {
         Ok(row) => Ok((StatusCode::CREATED, Json(row.to_api()))),
         Err(e) if is_unique_violation(&e) => {
-            Err(ApiError::Conflict(format!("version {:?} was just uploaded", query.version)))
+            Err(ApiError::Conflict(format!("version {version:?} was just uploaded")))
         }
         Err(e) => Err(e.into()),
     }

@@ -98,12 +98,15 @@ async fn create_workflow(
     Json(input): Json<WorkflowInput>,
 ) -> ApiResult<(StatusCode, Json<Workflow>)> {
     let access = require_role(&state.db, &project, &caller, Role::Editor).await?;
+    Ok((StatusCode::CREATED, Json(create(&state, &access.project_id, input).await?)))
+}
+
+/// Checks and creates a workflow in the project with id `project_id`.
+pub async fn create(state: &AppState, project_id: &str, input: WorkflowInput) -> ApiResult<Workflow> {
     check_name(&input.name)?;
     let next = validate(&input.spec, input.enabled)?;
-    match workflows::insert(&state.db, &access.project_id, &input.name, &input.spec, input.enabled, next)
-        .await
-    {
-        Ok(row) => Ok((StatusCode::CREATED, Json(row.to_api()))),
+    match workflows::insert(&state.db, project_id, &input.name, &input.spec, input.enabled, next).await {
+        Ok(row) => Ok(row.to_api()),
         Err(e) if is_unique_violation(&e) => {
             Err(ApiError::Conflict(format!("workflow {:?} exists; change it with PUT", input.name)))
         }

@@ -64,3 +64,9 @@ pub async fn require_role_by_id(
     }
     Ok(ProjectAccess { project_id, name, role })
 }
+
+/// The id of the project named `name`, whoever asks (for the server's own setup code only).
+pub async fn project_by_name(db: &Db, name: &str) -> Result<Option<String>, sqlx::Error> {
+    let row: Option<(String,)> = on_db!(db, pool => sqlx::query_as("SELECT id FROM projects WHERE name = $1").bind(name).fetch_optional(pool).await)?;
+    Ok(row.map(|(id,)| id))
+}

@@ -1,0 +1,216 @@
+//! `nbw standalone`: the server, the scheduler and one agent in one process, on SQLite, local
+//! files and the local executor. The first start creates an administrator; `--example` loads a
+//! project whose workflows fire every minute, one of them failing on purpose with a
+//! notification to a webhook log in the data directory, so a newcomer sees runs appear.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use nbw_core::api::{CreateUser, WorkflowInput};
+use nbw_server::app::AppState;
+use nbw_server::config::Config;
+use serde::Serialize;
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+/// Run everything in one process: server, scheduler and an agent (SQLite, local files).
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  nbw standalone --example              # an example project with schedules firing every minute
+  NBW_ADMIN_PASSWORD=... nbw standalone --data-dir /srv/nbw --slots 4")]
+pub struct StandaloneArgs {
+    /// Load the example project (welcome notebook, a workflow every minute, one failing on purpose).
+    #[arg(long)]
+    example: bool,
+    /// Address to listen on.
+    #[arg(long, env = "NBW_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Data directory (SQLite file, artifacts, agent work dirs).
+    #[arg(long, env = "NBW_DATA_DIR", default_value = "nbw-data")]
+    data_dir: PathBuf,
+    /// Executions the embedded agent runs at once.
+    #[arg(long, default_value_t = 2)]
+    slots: usize,
+    /// Interpreter whose environment holds the kernels.
+    #[arg(long)]
+    python: Option<PathBuf>,
+}
+
+#[derive(Serialize)]
+struct Overrides {
+    listen: SocketAddr,
+    data_dir: PathBuf,
+}
+
+pub fn main(args: StandaloneArgs) -> i32 {
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime starts");
+    match runtime.block_on(run(args)) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            1
+        }
+    }
+}
+
+async fn run(args: StandaloneArgs) -> anyhow::Result<()> {
+    let overrides = Overrides { listen: args.listen, data_dir: args.data_dir.clone() };
+    let mut config = Config::load(None, overrides).context("reading the configuration")?;
+    // Standalone is single-node by definition: the embedded SQLite file, whatever the environment says.
+    config.database_url = None;
+    let state = nbw_server::server::open(config).await?;
+    let password = ensure_admin(&state).await?;
+    let shutdown = CancellationToken::new();
+    nbw_server::server::cancel_on_signals(shutdown.clone());
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let server = tokio::spawn(nbw_server::server::serve_on(state.clone(), listener, shutdown.clone()));
+    if args.example {
+        load_example(&state, &args.data_dir, &shutdown).await?;
+    }
+    let token = agent_token(&state).await?;
+    let mut agent = nbw_agent::AgentConfig::new(&url, &token, args.data_dir.join("agent"));
+    agent.slots = args.slots;
+    agent.python = args.python.clone();
+    agent.shutdown_grace = Duration::from_secs(20);
+    let agent = tokio::spawn(nbw_agent::run(agent, shutdown.clone()));
+    announce(&url, password.as_deref(), args.example);
+    agent.await.context("agent task")??;
+    server.await.context("server task")??;
+    Ok(())
+}
+
+/// Creates the administrator on first start; returns the password when it was generated (it
+/// is printed once, never stored in clear).
+async fn ensure_admin(state: &AppState) -> anyhow::Result<Option<String>> {
+    if !nbw_server::store::users::list(&state.db).await?.is_empty() {
+        return Ok(None);
+    }
+    let (password, generated) = match std::env::var("NBW_ADMIN_PASSWORD") {
+        Ok(password) => (password, false),
+        Err(_) => (nbw_core::ids::random_token()[..20].to_owned(), true),
+    };
+    let input = CreateUser { username: "admin".into(), password: password.clone(), is_admin: true };
+    nbw_server::api::users::create_user(&state.db, input)
+        .await
+        .map_err(|e| anyhow::anyhow!("creating the administrator: {e}"))?;
+    Ok(generated.then_some(password))
+}
+
+/// A fresh token for the embedded agent; the tokens of earlier starts are revoked.
+async fn agent_token(state: &AppState) -> anyhow::Result<String> {
+    use nbw_server::store::queue as agents;
+    for old in
+        agents::list_agents(&state.db).await?.into_iter().filter(|a| a.name == "standalone" && !a.revoked)
+    {
+        agents::revoke_agent(&state.db, &old.id).await?;
+    }
+    let admin = nbw_server::store::users::by_username(&state.db, "admin")
+        .await?
+        .context("the administrator is missing")?;
+    let token = format!("{}{}", nbw_server::auth::caller::AGENT_TOKEN_PREFIX, nbw_core::ids::random_token());
+    let hash = nbw_server::auth::caller::token_hash(&token);
+    agents::insert_agent(&state.db, "standalone", &Default::default(), &hash, &admin.id).await?;
+    Ok(token)
+}
+
+fn announce(url: &str, password: Option<&str>, example: bool) {
+    println!();
+    println!("nbw standalone is running at {url}");
+    println!("  API and its documentation: {url}/v1/docs");
+    match password {
+        Some(password) => println!("  log in as admin with password {password}   (shown once: keep it)"),
+        None => println!("  log in as admin (password from the first start, or NBW_ADMIN_PASSWORD)"),
+    }
+    println!("  from a terminal: nbw login {url}");
+    if example {
+        println!("  example project: workflows `welcome` and `fails-on-purpose` fire every minute;");
+        println!("  history: GET {url}/v1/projects/example/executions");
+    }
+    println!("Stop with Ctrl-C.");
+}
+
+const WELCOME: &[u8] = include_bytes!("../../../examples/project/notebooks/welcome.ipynb");
+const FAILS: &[u8] = include_bytes!("../../../examples/project/notebooks/fails.ipynb");
+const PROJECT_FILE: &[u8] = include_bytes!("../../../examples/project/nbw.yaml");
+
+/// Loads the example project once, and points its notification at this run's webhook log.
+async fn load_example(state: &AppState, data_dir: &Path, shutdown: &CancellationToken) -> anyhow::Result<()> {
+    let webhook = start_webhook_log(data_dir.join("webhook.log"), shutdown.clone()).await?;
+    let admin = nbw_server::store::users::by_username(&state.db, "admin")
+        .await?
+        .context("the administrator is missing")?;
+    let project = match nbw_server::auth::access::project_by_name(&state.db, "example").await? {
+        Some(id) => id,
+        None => create_example(state, &admin.id).await?,
+    };
+    nbw_server::crypto::write_secret(state, &project, "EXAMPLE_WEBHOOK", &webhook).await?;
+    Ok(())
+}
+
+async fn create_example(state: &AppState, admin: &str) -> anyhow::Result<String> {
+    let project = nbw_server::store::projects::create(
+        &state.db,
+        "example",
+        "the example project of nbw standalone",
+        admin,
+    )
+    .await?
+    .context("creating the example project")?;
+    let dir = tempfile::tempdir()?;
+    std::fs::create_dir_all(dir.path().join("notebooks"))?;
+    std::fs::write(dir.path().join("notebooks/welcome.ipynb"), WELCOME)?;
+    std::fs::write(dir.path().join("notebooks/fails.ipynb"), FAILS)?;
+    std::fs::write(dir.path().join("nbw.yaml"), PROJECT_FILE)?;
+    let archive = nbw_bundle::build(dir.path())?;
+    nbw_server::api::bundles::store_bundle(state, &project.id, "example-1", archive.bytes.into(), admin)
+        .await
+        .map_err(|e| anyhow::anyhow!("storing the example bundle: {e}"))?;
+    let workflows = [
+        json!({"name": "welcome", "notebook": "notebooks/welcome.ipynb", "parameters": {"name": "nbw", "times": 2},
+               "schedule": {"cron": "* * * * *"}}),
+        json!({"name": "fails-on-purpose", "notebook": "notebooks/fails.ipynb", "schedule": {"cron": "* * * * *"},
+               "notifications": [{"channel": "webhook", "url_secret": "EXAMPLE_WEBHOOK", "on": ["failure"]}]}),
+    ];
+    for workflow in workflows {
+        let input: WorkflowInput = serde_json::from_value(workflow)?;
+        nbw_server::api::workflows::create(state, &project.id, input)
+            .await
+            .map_err(|e| anyhow::anyhow!("creating an example workflow: {e}"))?;
+    }
+    Ok(project.id)
+}
+
+/// A local receiver for the example's notifications: each POST body becomes a line of
+/// `path`. Returns its URL.
+async fn start_webhook_log(path: PathBuf, shutdown: CancellationToken) -> anyhow::Result<String> {
+    use axum::routing::post;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/hook", listener.local_addr()?);
+    let app = axum::Router::new().route(
+        "/hook",
+        post(move |body: String| {
+            let path = path.clone();
+            async move {
+                use std::io::Write;
+                let line = body.replace('\n', " ");
+                if let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(&path) {
+                    let _ = writeln!(file, "{line}");
+                }
+                tracing::info!(log = %path.display(), "example webhook received a notification");
+                "ok"
+            }
+        }),
+    );
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async move { shutdown.cancelled().await })
+            .await;
+    });
+    Ok(url)
+}

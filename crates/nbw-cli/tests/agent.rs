@@ -1,0 +1,256 @@
+//! The agent end to end: a real `nbw server` process, real `nbw agent` processes, real kernels.
+
+mod support;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use support::{Server, notebook};
+
+/// A notebook that prints, sleeps `seconds` (a parameter), and can write its process group id
+/// to the file named by the `marker` parameter.
+fn sleepy(seconds: f64) -> Value {
+    let parameters = format!("seconds = {seconds:?}\nmarker = ''");
+    notebook(&[
+        (&parameters, &["parameters"]),
+        (
+            "import os, time\nif marker:\n    open(marker, 'w').write(str(os.getpgid(0)))\nprint('started', flush=True)\ntime.sleep(seconds)\nprint('finished')",
+            &[],
+        ),
+    ])
+}
+
+async fn run(server: &Server, project: &str, parameters: Value, labels: Value) -> String {
+    let execution = server
+        .post_ok(
+            &format!("/v1/projects/{project}/executions"),
+            json!({"notebook": "nb.ipynb", "parameters": parameters, "labels": labels}),
+        )
+        .await;
+    execution["id"].as_str().unwrap().to_owned()
+}
+
+/// Processes whose process group is `pgid`, from /proc.
+fn group_members(pgid: i32) -> Vec<i32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat")).ok().and_then(|stat| {
+                let fields: Vec<&str> = stat.rsplit(')').next()?.split_whitespace().collect();
+                // fields[0] is the state, fields[2] the process group.
+                (fields.first() != Some(&"Z")).then(|| fields.get(2)?.parse::<i32>().ok()).flatten()
+            }) == Some(pgid)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scheduled_runs_succeed_and_their_outputs_download() {
+    let dir = nbw_testkit::tempdir();
+    let server = Server::start(dir.path(), &[]).await;
+    server.project_with("demo", &[("nb.ipynb", sleepy(0.0))]).await;
+    let token = server.agent_token("a1", json!({})).await;
+    let _agent = server.agent(dir.path(), &token, 1, &[]);
+    server
+        .post_ok(
+            "/v1/projects/demo/workflows",
+            json!({"name": "tick", "notebook": "nb.ipynb", "schedule": {"interval_secs": 2}}),
+        )
+        .await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let done = loop {
+        let done: Vec<Value> =
+            server.executions("demo").await.into_iter().filter(|e| e["state"] == "succeeded").collect();
+        if done.len() >= 3 {
+            break done;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "three scheduled runs did not succeed: {:?}",
+            server.executions("demo").await
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    for execution in &done {
+        let id = execution["id"].as_str().unwrap();
+        assert!(id.starts_with("sch."), "{id}");
+        assert!(execution["scheduled_for"].is_string());
+        let output: Value =
+            serde_json::from_slice(&server.get_bytes(&format!("/v1/executions/{id}/output")).await).unwrap();
+        let text = nbw_testkit::cell_text(&output["cells"][2]);
+        assert!(text.contains("finished"), "{text}");
+    }
+    let history = server.get_ok("/v1/projects/demo/executions?workflow=tick&state=succeeded").await;
+    assert!(history["items"].as_array().unwrap().len() >= 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_agent_loses_its_run_which_is_retried_once_and_succeeds() {
+    let dir = nbw_testkit::tempdir();
+    let server = Server::start(dir.path(), &[("NBW_LEASE_SECS", "3")]).await;
+    server.project_with("demo", &[("nb.ipynb", sleepy(4.0))]).await;
+    server
+        .post_ok(
+            "/v1/projects/demo/workflows",
+            json!({"name": "slow", "notebook": "nb.ipynb", "retries": {"max_retries": 1, "backoff_secs": 0}}),
+        )
+        .await;
+    let token = server.agent_token("a1", json!({})).await;
+    let mut first = server.agent(dir.path(), &token, 1, &[]);
+    let run = server.post_ok("/v1/projects/demo/workflows/slow/run", json!({})).await;
+    let id = run["id"].as_str().unwrap().to_owned();
+    // Wait until it runs, then kill the agent as a crash would.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while server.get_ok(&format!("/v1/executions/{id}")).await["state"] != "running" {
+        assert!(std::time::Instant::now() < deadline, "never started");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    first.kill9();
+    let lost = server.wait_final(&id, Duration::from_secs(30)).await;
+    assert_eq!(lost["state"], "lost", "{lost}");
+    // A new agent (the same token) picks up the retry; the lost attempt is not run again.
+    let _second = server.agent(dir.path(), &token, 1, &[]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let retry = loop {
+        let all = server.executions("demo").await;
+        if let Some(retry) = all.iter().find(|e| e["previous_attempt_id"] == id.as_str()) {
+            let state = retry["state"].as_str().unwrap();
+            if state != "queued" && state != "running" {
+                break retry.clone();
+            }
+        }
+        assert!(std::time::Instant::now() < deadline, "no finished retry: {all:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(retry["state"], "succeeded", "{retry}");
+    assert!(retry["id"].as_str().unwrap().starts_with("rty."));
+    assert_eq!(retry["attempt"], 2);
+    assert_eq!(retry["first_attempt_id"], id.as_str());
+    let all = server.executions("demo").await;
+    assert_eq!(all.len(), 2, "exactly the first attempt and one retry: {all:?}");
+    assert_eq!(
+        server.get_ok(&format!("/v1/executions/{id}")).await["state"],
+        "lost",
+        "the lost attempt stays lost"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timeout_and_cancel_stop_every_process_and_keep_the_partial_notebook() {
+    let dir = nbw_testkit::tempdir();
+    let server = Server::start(dir.path(), &[]).await;
+    let mut nb = sleepy(300.0);
+    // A child process in the kernel's group, to prove the whole group goes.
+    nb["cells"][1]["source"] = json!(
+        "import os, subprocess, time\nsubprocess.Popen(['sleep', '300'])\nif marker:\n    open(marker, 'w').write(str(os.getpgid(0)))\nprint('started', flush=True)\ntime.sleep(seconds)"
+    );
+    server.project_with("demo", &[("nb.ipynb", nb)]).await;
+    server
+        .post_ok(
+            "/v1/projects/demo/workflows",
+            json!({"name": "bounded", "notebook": "nb.ipynb", "timeout_secs": 3}),
+        )
+        .await;
+    let token = server.agent_token("a1", json!({})).await;
+    let _agent = server.agent(dir.path(), &token, 2, &[]);
+
+    let timeout_marker = dir.path().join("timeout.pgid");
+    let run = server
+        .post_ok(
+            "/v1/projects/demo/workflows/bounded/run",
+            json!({"parameters": {"marker": timeout_marker.to_str().unwrap()}}),
+        )
+        .await;
+    let timed_out = server.wait_final(run["id"].as_str().unwrap(), Duration::from_secs(60)).await;
+    assert_eq!(timed_out["state"], "timed_out", "{timed_out}");
+
+    let cancel_marker = dir.path().join("cancel.pgid");
+    let id = run_with_marker(&server, &cancel_marker).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !cancel_marker.exists() {
+        assert!(std::time::Instant::now() < deadline, "the cell never started");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    server.call(Method::POST, &format!("/v1/executions/{id}/cancel"), Some(json!({}))).await;
+    let cancelled = server.wait_final(&id, Duration::from_secs(30)).await;
+    assert_eq!(cancelled["state"], "cancelled", "{cancelled}");
+
+    for (execution, marker) in [(&timed_out, &timeout_marker), (&cancelled, &cancel_marker)] {
+        let id = execution["id"].as_str().unwrap();
+        assert_eq!(execution["has_output"], true, "{execution}");
+        let output: Value =
+            serde_json::from_slice(&server.get_bytes(&format!("/v1/executions/{id}/output")).await).unwrap();
+        assert!(output.to_string().contains("started"), "the partial notebook holds the output so far");
+        let pgid: i32 = std::fs::read_to_string(marker).unwrap().trim().parse().unwrap();
+        assert_eq!(group_members(pgid), Vec::<i32>::new(), "processes of the kernel's group {pgid} survived");
+    }
+}
+
+async fn run_with_marker(server: &Server, marker: &std::path::Path) -> String {
+    run(server, "demo", json!({"marker": marker.to_str().unwrap()}), json!({})).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn labels_route_work_and_a_hundred_runs_on_two_agents_happen_once_each() {
+    let dir = nbw_testkit::tempdir();
+    let server = Server::start(dir.path(), &[]).await;
+    server.project_with("demo", &[("nb.ipynb", sleepy(0.0))]).await;
+    let gpu = server.agent_token("gpu", json!({"gpu": "yes"})).await;
+    let cpu = server.agent_token("cpu", json!({"zone": "eu"})).await;
+    let _a = server.agent(dir.path(), &gpu, 2, &[]);
+    let _b = server.agent(dir.path(), &cpu, 2, &[]);
+    let agents = server.get_ok("/v1/agents").await;
+    let id_of =
+        |name: &str| agents.as_array().unwrap().iter().find(|a| a["name"] == name).unwrap()["id"].clone();
+    let gpu_only = run(&server, "demo", json!({}), json!({"gpu": "yes"})).await;
+    let eu_only = run(&server, "demo", json!({}), json!({"zone": "eu"})).await;
+    assert_eq!(server.wait_final(&gpu_only, Duration::from_secs(60)).await["agent_id"], id_of("gpu"));
+    assert_eq!(server.wait_final(&eu_only, Duration::from_secs(60)).await["agent_id"], id_of("cpu"));
+
+    let mut ids = Vec::new();
+    for n in 0..100 {
+        ids.push(run(&server, "demo", json!({"seconds": 0.0, "marker": ""}), json!({})).await);
+        let _ = n;
+    }
+    let mut agents_used = HashSet::new();
+    for id in &ids {
+        let execution = server.wait_final(id, Duration::from_secs(300)).await;
+        assert_eq!(execution["state"], "succeeded", "{execution}");
+        agents_used.insert(execution["agent_id"].to_string());
+    }
+    assert_eq!(agents_used.len(), 2, "both agents took work");
+    let all = server.executions("demo").await;
+    assert_eq!(all.len(), 102, "no retries, no doubles");
+    let unique: HashSet<&str> = all.iter().map(|e| e["id"].as_str().unwrap()).collect();
+    assert_eq!(unique.len(), 102);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secret_never_appears_in_the_output_or_the_events() {
+    let dir = nbw_testkit::tempdir();
+    let server = Server::start(dir.path(), &[]).await;
+    let nb = notebook(&[(
+        "import os\ntoken = os.environ['API_TOKEN']\nprint('token is', token)\nprint(len(token))\ntoken",
+        &[],
+    )]);
+    server.project_with("demo", &[("nb.ipynb", nb)]).await;
+    let (status, _) = server
+        .call(Method::PUT, "/v1/projects/demo/secrets/API_TOKEN", Some(json!({"value": "s3cr3t-value-42"})))
+        .await;
+    assert!(status.is_success());
+    let token = server.agent_token("a1", json!({})).await;
+    let _agent = server.agent(dir.path(), &token, 1, &[]);
+    let id = run(&server, "demo", json!({}), json!({})).await;
+    let done = server.wait_final(&id, Duration::from_secs(60)).await;
+    assert_eq!(done["state"], "succeeded", "{done}");
+    let output = String::from_utf8(server.get_bytes(&format!("/v1/executions/{id}/output")).await).unwrap();
+    assert!(!output.contains("s3cr3t-value-42"), "the secret leaked into the notebook");
+    assert!(output.contains("token is ***"), "{output}");
+    assert!(output.contains("15"), "the kernel did see the real value");
+    let events = String::from_utf8(server.get_bytes(&format!("/v1/executions/{id}/events")).await).unwrap();
+    assert!(events.contains("token is ***"), "{events}");
+    assert!(!events.contains("s3cr3t-value-42"), "the secret leaked into the event stream");
+}
