@@ -18,8 +18,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use nbw_core::api::{
-    Claim, ErrorBody, ErrorDetail, Execution, ExecutionEvent, ExecutionResult, ExecutionState, HeartbeatResponse,
-    Origin, RetryPolicy,
+    Claim, ErrorBody, ErrorDetail, Execution, ExecutionEvent, ExecutionResult, ExecutionState,
+    HeartbeatResponse, Origin, RetryPolicy,
 };
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
@@ -144,7 +144,9 @@ pub async fn claim(state: &AppState, agent: &AgentCaller, wait: Duration) -> Res
         // Registered before looking, so work queued while we look still wakes us.
         let woken = state.wake.notified();
         let now = now_ms();
-        if let Some(row) = store::claim_next(&state.db, &agent.agent_id, &labels, now, now + lease_ms(state)).await? {
+        if let Some(row) =
+            store::claim_next(&state.db, &agent.agent_id, &labels, now, now + lease_ms(state)).await?
+        {
             return Ok(Some(claim_of(state, row, now).await?));
         }
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
@@ -177,7 +179,11 @@ async fn claim_of(state: &AppState, row: ExecutionRow, now: i64) -> Result<Claim
 /// Renews the leases of the executions in `running` that `agent` holds, and says which of them
 /// to cancel (a user asked) and which to abandon (no longer held: lost, finished, claimed by
 /// another agent, unknown).
-pub async fn heartbeat(state: &AppState, agent: &AgentCaller, running: &[String]) -> Result<HeartbeatResponse, ApiError> {
+pub async fn heartbeat(
+    state: &AppState,
+    agent: &AgentCaller,
+    running: &[String],
+) -> Result<HeartbeatResponse, ApiError> {
     let now = now_ms();
     let lease_until = now + lease_ms(state);
     let mut cancel = Vec::new();
@@ -231,10 +237,17 @@ fn check_kind(kind: &str) -> Result<(), ApiError> {
 
 /// Stores a batch of events of an execution `agent` holds. Events already stored (same
 /// sequence numbers) are ignored, so a re-sent batch is harmless.
-pub async fn record_events(state: &AppState, agent: &AgentCaller, id: &str, events: &[ExecutionEvent]) -> QueueResult<()> {
+pub async fn record_events(
+    state: &AppState,
+    agent: &AgentCaller,
+    id: &str,
+    events: &[ExecutionEvent],
+) -> QueueResult<()> {
     for event in events {
         if event.seq == 0 || event.seq > i64::MAX as u64 {
-            return Err(ApiError::invalid(format!("event sequence numbers start at 1; got {}", event.seq)).into());
+            return Err(
+                ApiError::invalid(format!("event sequence numbers start at 1; got {}", event.seq)).into()
+            );
         }
         check_kind(&event.kind)?;
     }
@@ -249,7 +262,12 @@ pub async fn record_events(state: &AppState, agent: &AgentCaller, id: &str, even
 }
 
 /// Stores the output notebook of an execution `agent` holds.
-pub async fn store_output(state: &AppState, agent: &AgentCaller, id: &str, notebook: Bytes) -> QueueResult<()> {
+pub async fn store_output(
+    state: &AppState,
+    agent: &AgentCaller,
+    id: &str,
+    notebook: Bytes,
+) -> QueueResult<()> {
     held(state, agent, id).await?;
     if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&notebook) {
         return Err(ApiError::BadRequest {
@@ -273,7 +291,11 @@ pub fn retry_delay_ms(policy: &RetryPolicy, attempt: u32) -> Option<i64> {
     if attempt == 0 || attempt > policy.max_retries {
         return None;
     }
-    let factor = if policy.backoff_factor.is_finite() && policy.backoff_factor > 0.0 { policy.backoff_factor } else { 1.0 };
+    let factor = if policy.backoff_factor.is_finite() && policy.backoff_factor > 0.0 {
+        policy.backoff_factor
+    } else {
+        1.0
+    };
     let secs = policy.backoff_secs as f64 * factor.powi(attempt as i32 - 1);
     // A day at most: a policy cannot park a retry for ever.
     Some((secs.min(86_400.0) * 1000.0).round() as i64)
@@ -291,7 +313,12 @@ fn plan_retry(row: &ExecutionRow, state: ExecutionState, now: i64) -> Option<Ret
 
 /// Completes an execution `agent` holds with `result` (a final state other than `lost`).
 /// Completing again with the same result answers the same; another result is a conflict.
-pub async fn complete(state: &AppState, agent: &AgentCaller, id: &str, result: ExecutionResult) -> QueueResult<Execution> {
+pub async fn complete(
+    state: &AppState,
+    agent: &AgentCaller,
+    id: &str,
+    result: ExecutionResult,
+) -> QueueResult<Execution> {
     if !result.state.is_final() || result.state == ExecutionState::Lost {
         return Err(ApiError::invalid(format!(
             "a result's state must be succeeded, failed, timed_out or cancelled; got {}",
@@ -317,7 +344,9 @@ pub async fn complete(state: &AppState, agent: &AgentCaller, id: &str, result: E
         }
     }
     // Finished already (or just now, by the reaper or a concurrent request): re-read.
-    let row = executions::get(&state.db, id).await?.ok_or_else(|| ApiError::not_found(format!("execution {id:?}")))?;
+    let row = executions::get(&state.db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("execution {id:?}")))?;
     let stored = row.result.as_deref().and_then(|r| serde_json::from_str::<ExecutionResult>(r).ok());
     match row.state() {
         ExecutionState::Lost | ExecutionState::Running | ExecutionState::Queued => Err(lease_lost(&row)),

@@ -6,6 +6,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::app::AppState;
 
 pub mod agent;
+pub mod agents;
 pub mod auth;
 pub mod bundles;
 pub mod deliveries;
@@ -30,6 +31,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(secrets::routes())
         .merge(runtimes::routes())
         .merge(agent::routes())
+        .merge(agents::routes())
         .merge(events::routes())
         .merge(deliveries::routes())
 }

@@ -1,5 +1,6 @@
-//! The failed-login rate limit: `login_max_failures` failures within `login_window_secs`, by
-//! username or by client address, lock that key for one window (429 `rate_limited`).
+//! The failed-login rate limit: `login_max_failures` failures of one username within
+//! `login_window_secs` (or [`ADDRESS_FACTOR`] times as many from one client address) lock that
+//! username (or address) for one window: 429 `rate_limited`. A maximum of 0 turns it off.
 //!
 //! The username's counter exists whether or not the user does, and every answer about it is
 //! the same, so the limit does not tell which usernames exist. Usernames are keyed by their
@@ -11,6 +12,10 @@ use crate::auth::caller::token_hash;
 use crate::db::now_ms;
 use crate::error::ApiError;
 use crate::store::tokens;
+
+/// An address may fail this many times as often as one username: many people can share one
+/// address (an office behind NAT), and one of them mistyping must not lock out the rest.
+pub const ADDRESS_FACTOR: i64 = 10;
 
 /// The counters a login attempt touches: its username and its client address.
 #[derive(Debug, Clone)]
@@ -58,9 +63,8 @@ pub async fn failed(state: &AppState, keys: &LoginKeys) -> Result<(), ApiError> 
     let now = now_ms();
     let window = window_ms(state);
     let max = i64::from(state.config.login_max_failures);
-    for key in keys.both() {
-        tokens::record_failure(&state.db, &key, now, max, window).await?;
-    }
+    tokens::record_failure(&state.db, &keys.user, now, max, window).await?;
+    tokens::record_failure(&state.db, &keys.addr, now, max * ADDRESS_FACTOR, window).await?;
     // Keeps the table to the keys of one window.
     tokens::purge_stale_failures(&state.db, now, window).await?;
     Ok(())

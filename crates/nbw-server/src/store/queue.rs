@@ -1,1 +1,309 @@
-//! (being written)
+//! The queue's statements: claiming, leases, events, completion and retries, and the agents
+//! registry. Every step of an agent is conditional on `state = 'running' AND agent_id = <the
+//! agent>`, so only the holder of a lease can act on an execution.
+
+use std::collections::BTreeMap;
+
+use nbw_core::api::{Agent, ExecutionEvent, ExecutionState};
+
+use crate::db::{Db, now_ms, to_time, to_time_opt};
+use crate::on_db;
+use crate::store::executions::ExecutionRow;
+
+/// Claims the oldest claimable execution (queued, due) whose labels are all among `labels`
+/// (a JSON object), for `agent_id` with a lease until `lease_until`; `None` when there is none.
+///
+/// One statement per backend: on SQLite the single writer makes the `UPDATE ... RETURNING`
+/// atomic; on PostgreSQL `FOR UPDATE SKIP LOCKED` lets concurrent claimers take different rows
+/// instead of queueing behind one. Label containment is `<@` on `jsonb` (PostgreSQL) and a
+/// double `NOT EXISTS` over `json_each` (SQLite): no execution label the agent lacks.
+pub async fn claim_next(
+    db: &Db,
+    agent_id: &str,
+    labels: &str,
+    now: i64,
+    lease_until: i64,
+) -> Result<Option<ExecutionRow>, sqlx::Error> {
+    const SET: &str = "UPDATE executions SET state = 'running', agent_id = $1, claimed_at = $2, started_at = $2, \
+                       lease_until = $3 WHERE id = ";
+    match db {
+        Db::Sqlite(pool) => {
+            let sql = format!(
+                "{SET}(SELECT e.id FROM executions e WHERE e.state = 'queued' AND e.not_before <= $2 \
+                 AND NOT EXISTS (SELECT 1 FROM json_each(e.labels) l WHERE NOT EXISTS \
+                   (SELECT 1 FROM json_each($4) a WHERE a.key = l.key AND a.value = l.value)) \
+                 ORDER BY e.not_before, e.created_at LIMIT 1) RETURNING *"
+            );
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(agent_id)
+                .bind(now)
+                .bind(lease_until)
+                .bind(labels)
+                .fetch_optional(pool)
+                .await
+        }
+        Db::Postgres(pool) => {
+            let sql = format!(
+                "{SET}(SELECT id FROM executions WHERE state = 'queued' AND not_before <= $2 \
+                 AND labels::jsonb <@ $4::jsonb ORDER BY not_before, created_at LIMIT 1 \
+                 FOR UPDATE SKIP LOCKED) RETURNING *"
+            );
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(agent_id)
+                .bind(now)
+                .bind(lease_until)
+                .bind(labels)
+                .fetch_optional(pool)
+                .await
+        }
+    }
+}
+
+/// The project's name and the workflow's (if any), for a claim.
+pub async fn names(
+    db: &Db,
+    project_id: &str,
+    workflow_id: Option<&str>,
+) -> Result<(String, Option<String>), sqlx::Error> {
+    let sql = "SELECT (SELECT name FROM projects WHERE id = $1), (SELECT name FROM workflows WHERE id = $2)";
+    let (project, workflow): (Option<String>, Option<String>) =
+        on_db!(db, pool => sqlx::query_as(sql).bind(project_id).bind(workflow_id).fetch_one(pool).await)?;
+    Ok((project.unwrap_or_default(), workflow))
+}
+
+/// Records that an agent was heard from (at most every 2 s, so claims stay cheap).
+pub async fn touch_agent(db: &Db, agent_id: &str, now: i64) -> Result<(), sqlx::Error> {
+    let sql = "UPDATE agents SET last_heartbeat_at = $1 WHERE id = $2 \
+               AND (last_heartbeat_at IS NULL OR last_heartbeat_at < $3)";
+    on_db!(db, pool => sqlx::query(sql).bind(now).bind(agent_id).bind(now - 2000).execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Renews the lease of `id` if `agent_id` holds it: `Some(cancel_requested)`, or `None` when it
+/// does not hold it (any more).
+pub async fn renew(db: &Db, id: &str, agent_id: &str, lease_until: i64) -> Result<Option<bool>, sqlx::Error> {
+    let sql = "UPDATE executions SET lease_until = $1 WHERE id = $2 AND agent_id = $3 AND state = 'running' \
+               RETURNING cancel_requested";
+    let row: Option<(bool,)> = on_db!(db, pool => sqlx::query_as(sql).bind(lease_until).bind(id).bind(agent_id).fetch_optional(pool).await)?;
+    Ok(row.map(|(cancel,)| cancel))
+}
+
+/// Stores `events` of `id` if `agent_id` holds it (false otherwise), ignoring sequence numbers
+/// already stored, and raises `last_seq`. The holder check takes the row's write lock first,
+/// so no event lands after the execution's final transition.
+pub async fn insert_events(
+    db: &Db,
+    id: &str,
+    agent_id: &str,
+    events: &[ExecutionEvent],
+) -> Result<bool, sqlx::Error> {
+    const CHUNK: usize = 200;
+    let hold = "UPDATE executions SET last_seq = CASE WHEN last_seq < $1 THEN $1 ELSE last_seq END \
+                WHERE id = $2 AND agent_id = $3 AND state = 'running'";
+    let max_seq = events.iter().map(|e| e.seq as i64).max().unwrap_or(0);
+    let payloads: Vec<String> =
+        events.iter().map(|e| serde_json::to_string(&e.payload).expect("JSON values serialize")).collect();
+    let statements: Vec<String> = events
+        .chunks(CHUNK)
+        .map(|chunk| {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|i| format!("($1, ${}, ${}, ${}, ${})", 4 * i + 2, 4 * i + 3, 4 * i + 4, 4 * i + 5))
+                .collect();
+            format!(
+                "INSERT INTO execution_events (execution_id, seq, kind, payload, created_at) VALUES {} \
+                 ON CONFLICT (execution_id, seq) DO NOTHING",
+                values.join(", ")
+            )
+        })
+        .collect();
+    on_db!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let held = sqlx::query(hold).bind(max_seq).bind(id).bind(agent_id).execute(&mut *tx).await?.rows_affected() == 1;
+        if !held {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        for (n, chunk) in events.chunks(CHUNK).enumerate() {
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(statements[n].clone())).bind(id);
+            for (i, event) in chunk.iter().enumerate() {
+                query = query
+                    .bind(event.seq as i64)
+                    .bind(&event.kind)
+                    .bind(&payloads[n * CHUNK + i])
+                    .bind(event.time.timestamp_millis());
+            }
+            query.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    })
+}
+
+/// Records the output notebook's key if `agent_id` holds `id`.
+pub async fn set_output(db: &Db, id: &str, agent_id: &str, key: &str) -> Result<bool, sqlx::Error> {
+    let sql = "UPDATE executions SET output_key = $1 WHERE id = $2 AND agent_id = $3 AND state = 'running'";
+    let n = on_db!(db, pool => sqlx::query(sql).bind(key).bind(id).bind(agent_id).execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// A final transition.
+#[derive(Debug, Clone, Copy)]
+pub enum Finish<'a> {
+    /// The holding agent reports `state`.
+    Complete {
+        /// The agent that must hold the execution.
+        agent_id: &'a str,
+        /// The final state.
+        state: ExecutionState,
+    },
+    /// The lease expired (and was not renewed meanwhile).
+    Lost,
+}
+
+/// A retry to queue with a final transition.
+#[derive(Debug, Clone)]
+pub struct Retry {
+    /// The retry's id (`rty.`).
+    pub id: String,
+    /// Not claimable before (ms): the backoff.
+    pub not_before: i64,
+}
+
+/// Ends a running execution (`how`), with `result` (JSON) at `now`, and queues `retry` in the
+/// same transaction: a copy with the next attempt number, linked to the first and previous
+/// attempts. Conditional on the execution still running (and, to complete, on its holder; to
+/// lose it, on its lease having expired), so of two racing transitions exactly one returns
+/// true, and only that one queues a retry.
+pub async fn finish(
+    db: &Db,
+    id: &str,
+    how: Finish<'_>,
+    result: &str,
+    now: i64,
+    retry: Option<&Retry>,
+) -> Result<bool, sqlx::Error> {
+    let complete = "UPDATE executions SET state = $1, finished_at = $2, result = $3 \
+                    WHERE id = $4 AND agent_id = $5 AND state = 'running'";
+    let lose = "UPDATE executions SET state = 'lost', finished_at = $1, result = $2 \
+                WHERE id = $3 AND state = 'running' AND lease_until < $1";
+    let insert_retry = "INSERT INTO executions (id, project_id, workflow_id, origin, state, spec, labels, attempt, \
+                        first_attempt_id, previous_attempt_id, scheduled_for, not_before, created_by, created_at) \
+                        SELECT $1, project_id, workflow_id, 'rty', 'queued', spec, labels, attempt + 1, \
+                        COALESCE(first_attempt_id, id), id, scheduled_for, $2, created_by, $3 \
+                        FROM executions WHERE id = $4";
+    on_db!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let changed = match how {
+            Finish::Complete { agent_id, state } => sqlx::query(complete)
+                .bind(state.as_str()).bind(now).bind(result).bind(id).bind(agent_id)
+                .execute(&mut *tx).await?.rows_affected(),
+            Finish::Lost => sqlx::query(lose).bind(now).bind(result).bind(id).execute(&mut *tx).await?.rows_affected(),
+        };
+        if changed != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        if let Some(retry) = retry {
+            sqlx::query(insert_retry).bind(&retry.id).bind(retry.not_before).bind(now).bind(id)
+                .execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    })
+}
+
+/// Running executions whose lease expired before `now`, oldest lease first.
+pub async fn expired(db: &Db, now: i64, limit: i64) -> Result<Vec<ExecutionRow>, sqlx::Error> {
+    let sql =
+        "SELECT * FROM executions WHERE state = 'running' AND lease_until < $1 ORDER BY lease_until LIMIT $2";
+    on_db!(db, pool => sqlx::query_as(sql).bind(now).bind(limit).fetch_all(pool).await)
+}
+
+/// The state of an execution, if it exists.
+pub async fn state_of(db: &Db, id: &str) -> Result<Option<ExecutionState>, sqlx::Error> {
+    let sql = "SELECT state FROM executions WHERE id = $1";
+    let row: Option<(String,)> = on_db!(db, pool => sqlx::query_as(sql).bind(id).fetch_optional(pool).await)?;
+    Ok(row.map(|(state,)| ExecutionState::parse(&state).unwrap_or(ExecutionState::Failed)))
+}
+
+/// Up to `limit` stored events of `id` after sequence number `after`, in order.
+pub async fn events_after(
+    db: &Db,
+    id: &str,
+    after: u64,
+    limit: i64,
+) -> Result<Vec<ExecutionEvent>, sqlx::Error> {
+    let sql = "SELECT seq, kind, payload, created_at FROM execution_events WHERE execution_id = $1 AND seq > $2 \
+               ORDER BY seq LIMIT $3";
+    let rows: Vec<(i64, String, String, i64)> = on_db!(db, pool => sqlx::query_as(sql).bind(id).bind(after.min(i64::MAX as u64) as i64).bind(limit).fetch_all(pool).await)?;
+    Ok(rows
+        .into_iter()
+        .map(|(seq, kind, payload, at)| ExecutionEvent {
+            seq: seq as u64,
+            kind,
+            payload: serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null),
+            time: to_time(at),
+        })
+        .collect())
+}
+
+/// The executions `agent_id` is running.
+pub async fn running_on(db: &Db, agent_id: &str) -> Result<Vec<ExecutionRow>, sqlx::Error> {
+    let sql = "SELECT * FROM executions WHERE agent_id = $1 AND state = 'running'";
+    on_db!(db, pool => sqlx::query_as(sql).bind(agent_id).fetch_all(pool).await)
+}
+
+/// A bundle's archive format, by bundle id.
+pub async fn bundle_format(db: &Db, bundle_id: &str) -> Result<Option<String>, sqlx::Error> {
+    let sql = "SELECT format FROM bundles WHERE id = $1";
+    let row: Option<(String,)> =
+        on_db!(db, pool => sqlx::query_as(sql).bind(bundle_id).fetch_optional(pool).await)?;
+    Ok(row.map(|(format,)| format))
+}
+
+type AgentTuple = (String, String, String, i64, Option<i64>, Option<i64>);
+
+fn agent(row: AgentTuple) -> Agent {
+    let (id, name, labels, created_at, last_heartbeat_at, revoked_at) = row;
+    Agent {
+        id,
+        name,
+        labels: serde_json::from_str(&labels).unwrap_or_default(),
+        created_at: to_time(created_at),
+        last_heartbeat_at: to_time_opt(last_heartbeat_at),
+        revoked: revoked_at.is_some(),
+    }
+}
+
+/// Registers an agent whose token hashes to `token_hash`.
+pub async fn insert_agent(
+    db: &Db,
+    name: &str,
+    labels: &BTreeMap<String, String>,
+    token_hash: &str,
+    created_by: &str,
+) -> Result<Agent, sqlx::Error> {
+    let id = nbw_core::ids::random_id();
+    let now = now_ms();
+    let labels_json = serde_json::to_string(labels).expect("labels serialize");
+    let sql = "INSERT INTO agents (id, name, labels, token_hash, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
+    on_db!(db, pool => sqlx::query(sql).bind(&id).bind(name).bind(&labels_json).bind(token_hash).bind(created_by).bind(now)
+        .execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(agent((id, name.to_owned(), labels_json, now, None, None)))
+}
+
+/// Every agent, revoked ones included, by name.
+pub async fn list_agents(db: &Db) -> Result<Vec<Agent>, sqlx::Error> {
+    let sql =
+        "SELECT id, name, labels, created_at, last_heartbeat_at, revoked_at FROM agents ORDER BY name, id";
+    let rows: Vec<AgentTuple> = on_db!(db, pool => sqlx::query_as(sql).fetch_all(pool).await)?;
+    Ok(rows.into_iter().map(agent).collect())
+}
+
+/// Revokes an agent's token (a second revocation keeps the first time); false when no such
+/// agent exists.
+pub async fn revoke_agent(db: &Db, id: &str) -> Result<bool, sqlx::Error> {
+    let sql = "UPDATE agents SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2";
+    let n = on_db!(db, pool => sqlx::query(sql).bind(now_ms()).bind(id).execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
