@@ -63,7 +63,8 @@ async fn main() -> anyhow::Result<()> {
             fill(&db, count).await?;
             eprintln!("bench_queue: queued {count} executions in {:.1} s", queued.elapsed().as_secs_f64());
             db.close().await;
-            throughput(flag(&flags, "server")?, flag(&flags, "agent-token")?, number(&flags, "claimers")?).await
+            throughput(flag(&flags, "server")?, flag(&flags, "agent-token")?, number(&flags, "claimers")?)
+                .await
         }
         "latency" => {
             latency(
@@ -86,14 +87,17 @@ async fn setup(url: &str, data_dir: PathBuf) -> anyhow::Result<()> {
     db.migrate().await?;
     let keys = Keys::load(std::env::var("NBW_SECRET_KEY").ok().as_deref(), &data_dir)?;
     let admin = users::insert(&db, "bench-admin", "no-login", true).await?;
-    let project = projects::create(&db, PROJECT, "queue benchmark", &admin.id).await?.context("project bench exists")?;
+    let project = projects::create(&db, PROJECT, "queue benchmark", &admin.id)
+        .await?
+        .context("project bench exists")?;
     let archive = bytes::Bytes::from_static(b"a bundle the no-op agents never open");
     let digest = format!("sha256:{:x}", Sha256::digest(&archive));
     Artifacts::open(&data_dir.join("artifacts").display().to_string())?
         .put(&ArtifactKey::Bundle(digest.clone()), archive.clone())
         .await?;
     let notebooks = ["main.ipynb".to_owned()];
-    bundles::insert(&db, &project.id, "v1", &digest, "tar.gz", archive.len() as u64, &notebooks, &admin.id).await?;
+    bundles::insert(&db, &project.id, "v1", &digest, "tar.gz", archive.len() as u64, &notebooks, &admin.id)
+        .await?;
     let agent_token = format!("{AGENT_TOKEN_PREFIX}{}", nbw_core::ids::random_token());
     queue::insert_agent(&db, "bench", &Default::default(), &token_hash(&agent_token), &admin.id).await?;
     let user_token = nbw_server::auth::token::issue(&keys, &admin.id, true, chrono::Duration::hours(6)).0;
@@ -106,7 +110,8 @@ async fn setup(url: &str, data_dir: PathBuf) -> anyhow::Result<()> {
 /// Queues `count` executions of project `bench` straight into the database.
 async fn fill(db: &Db, count: usize) -> anyhow::Result<()> {
     let sql = "SELECT id FROM projects WHERE name = $1";
-    let (project_id,): (String,) = nbw_server::on_db!(db, pool => sqlx::query_as(sql).bind(PROJECT).fetch_one(pool).await)?;
+    let (project_id,): (String,) =
+        nbw_server::on_db!(db, pool => sqlx::query_as(sql).bind(PROJECT).fetch_one(pool).await)?;
     let bundle = bundles::latest(db, &project_id).await?.context("the bench project has a bundle")?;
     let spec = ExecutionSpec {
         notebook: "main.ipynb".into(),
@@ -177,7 +182,8 @@ async fn throughput(server: &str, token: &str, claimers: usize) -> anyhow::Resul
     let started = Instant::now();
     let tasks: Vec<_> = (0..claimers)
         .map(|_| {
-            let (client, server, token, done) = (client.clone(), server.to_owned(), token.to_owned(), done.clone());
+            let (client, server, token, done) =
+                (client.clone(), server.to_owned(), token.to_owned(), done.clone());
             tokio::spawn(async move {
                 while claim_and_complete(&client, &server, &token, 0).await?.is_some() {
                     done.fetch_add(1, Ordering::Relaxed);

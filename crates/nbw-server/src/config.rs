@@ -67,6 +67,23 @@ impl Default for Config {
 pub struct ConfigError(#[from] Box<figment::Error>);
 
 impl Config {
+    /// The keys settable by `NBW_*` variables.
+    const KEYS: &'static [&'static str] = &[
+        "listen",
+        "data_dir",
+        "database_url",
+        "artifacts_url",
+        "public_url",
+        "max_bundle_bytes",
+        "max_output_bytes",
+        "access_token_ttl_secs",
+        "refresh_token_ttl_secs",
+        "lease_secs",
+        "login_max_failures",
+        "login_window_secs",
+        "scheduler_tick_ms",
+    ];
+
     /// Reads defaults, then `file` (if it exists), then `NBW_*` variables, then `overrides`
     /// (the flags that were given).
     pub fn load(file: Option<&Path>, overrides: impl Serialize) -> Result<Config, ConfigError> {
@@ -75,7 +92,9 @@ impl Config {
             figment = figment.merge(Toml::file(file));
         }
         figment
-            .merge(Env::prefixed("NBW_").ignore(&["log"]))
+            // Only the keys of this struct: NBW_ADMIN_PASSWORD, NBW_SECRET_KEY, NBW_LOG and the
+            // agent's variables share the prefix and are read elsewhere.
+            .merge(Env::prefixed("NBW_").only(Self::KEYS))
             .merge(Serialized::defaults(overrides))
             .extract()
             .map_err(|e| ConfigError(Box::new(e)))
@@ -100,5 +119,20 @@ impl Config {
             .unwrap_or_else(|| format!("http://{}", self.listen))
             .trim_end_matches('/')
             .to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_field_is_settable_from_the_environment() {
+        let fields = serde_json::to_value(Config::default()).unwrap();
+        let mut names: Vec<&str> = fields.as_object().unwrap().keys().map(String::as_str).collect();
+        names.sort();
+        let mut keys = Config::KEYS.to_vec();
+        keys.sort();
+        assert_eq!(names, keys);
     }
 }

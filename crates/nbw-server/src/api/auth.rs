@@ -23,7 +23,7 @@ use crate::store::users::{self, UserRow};
 pub fn routes() -> OpenApiRouter<AppState> {
     // The dummy hash is made once per process; made here, off the request path, the first
     // login for an unknown user does not take twice as long as the others.
-    std::thread::spawn(|| password::dummy_hash());
+    std::thread::spawn(password::dummy_hash);
     OpenApiRouter::new().routes(routes!(login)).routes(routes!(refresh_tokens)).routes(routes!(logout))
 }
 
