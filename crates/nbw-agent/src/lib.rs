@@ -16,6 +16,7 @@
 mod bundles;
 mod forward;
 mod leases;
+mod pool;
 mod redact;
 mod run;
 
@@ -54,6 +55,10 @@ pub struct AgentConfig {
     pub kill_grace: Duration,
     /// On shutdown, how long running executions may go on before they are cancelled.
     pub shutdown_grace: Duration,
+    /// Kernels kept started ahead of time (0: none).
+    pub warm: usize,
+    /// The kernelspec of the warm kernels.
+    pub warm_kernel: String,
 }
 
 impl AgentConfig {
@@ -71,6 +76,8 @@ impl AgentConfig {
             heartbeat: Duration::from_secs(10),
             kill_grace: Duration::from_secs(5),
             shutdown_grace: Duration::from_secs(60),
+            warm: 0,
+            warm_kernel: "python3".into(),
         }
     }
 }
@@ -87,9 +94,13 @@ pub async fn run(config: AgentConfig, shutdown: CancellationToken) -> anyhow::Re
         beats.clone(),
     ));
     let bundles = BundleCache::new(config.work_dir.join("bundles"));
+    let search = nbw_engine::KernelSearch { python: config.python.clone() };
+    let pool = (config.warm > 0)
+        .then(|| pool::WarmPool::start(&config.warm_kernel, search, config.warm, beats.clone()));
     tracing::info!(server = %config.server, slots = config.slots, "agent started");
 
-    let slots = (0..config.slots.max(1)).map(|_| slot(&config, &client, &bundles, &running, &shutdown));
+    let ctx = RunContext { config: &config, client: &client, bundles: &bundles, pool: pool.as_deref() };
+    let slots = (0..config.slots.max(1)).map(|_| slot(&ctx, &running, &shutdown));
     let all = futures::future::join_all(slots);
     tokio::pin!(all);
     tokio::select! {
@@ -113,14 +124,8 @@ pub async fn run(config: AgentConfig, shutdown: CancellationToken) -> anyhow::Re
 }
 
 /// One slot: claim, run, repeat, until shutdown.
-async fn slot(
-    config: &AgentConfig,
-    client: &Client,
-    bundles: &BundleCache,
-    running: &Running,
-    shutdown: &CancellationToken,
-) {
-    let ctx = RunContext { config, client, bundles };
+async fn slot(ctx: &RunContext<'_>, running: &Running, shutdown: &CancellationToken) {
+    let client = ctx.client;
     let mut backoff = Duration::from_millis(200);
     while !shutdown.is_cancelled() {
         let claimed = tokio::select! {
@@ -134,7 +139,7 @@ async fn slot(
                     let id = claim.execution.id.clone();
                     tracing::info!(execution = %id, notebook = %claim.execution.spec.notebook, "running");
                     let controls = running.add(&id);
-                    run_claim(&ctx, claim, controls).await;
+                    run_claim(ctx, claim, controls).await;
                     running.remove(&id);
                     tracing::info!(execution = %id, "done");
                 }

@@ -20,6 +20,7 @@ use crate::AgentConfig;
 use crate::bundles::BundleCache;
 use crate::forward::{Forwarder, to_api};
 use crate::leases::Controls;
+use crate::pool::WarmPool;
 use crate::redact::Redactor;
 
 /// Everything a run needs from the agent.
@@ -30,6 +31,8 @@ pub struct RunContext<'a> {
     pub client: &'a Client,
     /// The bundle cache.
     pub bundles: &'a BundleCache,
+    /// Warm kernels, when the agent keeps some.
+    pub pool: Option<&'a WarmPool>,
 }
 
 /// Runs `claim` to the end and reports it, unless the server abandons it on the way.
@@ -126,8 +129,12 @@ async fn execute(
         output_path: Some(format!("{}.ipynb", claim.execution.id)),
         ..ExecuteOptions::default()
     };
+    let warm = match (ctx.pool, notebook.kernel_name()) {
+        (Some(pool), Some(name)) => pool.take(name),
+        _ => None,
+    };
     let mut execution =
-        nbw_engine::execute(notebook, &parameters, options).map_err(|e| anyhow::anyhow!("{e}"))?;
+        nbw_engine::execute_with(notebook, &parameters, options, warm).map_err(|e| anyhow::anyhow!("{e}"))?;
     let stop = controls.stop.clone();
     let cancel = execution.cancel_token();
     let watcher = tokio::spawn(async move {

@@ -41,6 +41,12 @@ pub struct AgentArgs {
     /// Seconds between a cancel's interrupt and the kill of the kernel's process group.
     #[arg(long, default_value_t = 5)]
     kill_grace_secs: u64,
+    /// Python kernels kept started ahead of time, each used for exactly one execution.
+    #[arg(long, default_value_t = 0)]
+    warm: usize,
+    /// The kernelspec of the warm kernels.
+    #[arg(long, default_value = "python3")]
+    warm_kernel: String,
     /// On SIGTERM, seconds running executions may go on before they are cancelled.
     #[arg(long, default_value_t = 60)]
     shutdown_grace_secs: u64,
@@ -65,6 +71,8 @@ impl AgentArgs {
         config.heartbeat = Duration::from_secs(self.heartbeat_secs.max(1));
         config.kill_grace = Duration::from_secs(self.kill_grace_secs);
         config.shutdown_grace = Duration::from_secs(self.shutdown_grace_secs);
+        config.warm = self.warm;
+        config.warm_kernel = self.warm_kernel.clone();
         config
     }
 }

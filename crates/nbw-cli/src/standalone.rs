@@ -37,6 +37,9 @@ pub struct StandaloneArgs {
     /// Interpreter whose environment holds the kernels.
     #[arg(long)]
     python: Option<PathBuf>,
+    /// Python kernels the embedded agent keeps started ahead of time.
+    #[arg(long, default_value_t = 1)]
+    warm: usize,
 }
 
 #[derive(Serialize)]
@@ -77,6 +80,7 @@ async fn run(args: StandaloneArgs) -> anyhow::Result<()> {
     let mut agent = nbw_agent::AgentConfig::new(&url, &token, args.data_dir.join("agent"));
     agent.slots = args.slots;
     agent.python = args.python.clone();
+    agent.warm = args.warm;
     agent.shutdown_grace = Duration::from_secs(20);
     let agent = tokio::spawn(nbw_agent::run(agent, shutdown.clone()));
     announce(&url, password.as_deref(), args.example);

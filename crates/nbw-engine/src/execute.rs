@@ -25,6 +25,7 @@ use crate::notebook::{self, CellType, Notebook, RAISES_EXCEPTION_TAG, SKIP_EXECU
 use crate::outputs::{Applied, OutputAssembler, outputs_mut};
 use crate::session::{Channel, Incoming, KernelMessage, Session};
 use crate::translate::{TranslateError, translator_for};
+use crate::warm::WarmKernel;
 
 /// How to run a notebook. `ExecuteOptions::default()` runs it like `papermill` would.
 #[derive(Debug, Clone)]
@@ -150,9 +151,21 @@ impl Execution {
 /// Errors are returned before anything runs (unknown kernel, parameters that cannot be written
 /// in the kernel's language); everything after is reported in the [`Outcome`].
 pub fn execute(
+    notebook: Notebook,
+    parameters: &Parameters,
+    options: ExecuteOptions,
+) -> Result<Execution, PrepareError> {
+    execute_with(notebook, parameters, options, None)
+}
+
+/// Like [`execute`], on a kernel started ahead of time when `warm` is given and is of the
+/// notebook's kernelspec (else it is dropped and a kernel started as usual). The warm kernel is
+/// used for this run only: papermill's fresh-kernel semantics hold.
+pub fn execute_with(
     mut notebook: Notebook,
     parameters: &Parameters,
     options: ExecuteOptions,
+    warm: Option<WarmKernel>,
 ) -> Result<Execution, PrepareError> {
     let name = options
         .kernel_name
@@ -160,6 +173,7 @@ pub fn execute(
         .or_else(|| notebook.kernel_name().map(str::to_owned))
         .ok_or(PrepareError::NoKernelName)?;
     let kernelspec = options.search.find(&name)?;
+    let warm = warm.filter(|w| w.kernel_name() == name);
     let language = notebook.language().map(str::to_owned).unwrap_or_else(|| kernelspec.spec.language.clone());
     notebook.remove_error_markers();
     if !parameters.is_empty() {
@@ -184,6 +198,7 @@ pub fn execute(
         assembler: OutputAssembler::default(),
         gaps: GapDetector::default(),
         problems: Vec::new(),
+        warm,
     };
     let task = tokio::spawn(runner.run());
     Ok(Execution { events, task, cancel })
@@ -249,6 +264,8 @@ struct Runner {
     gaps: GapDetector,
     /// Reasons the output may be incomplete.
     problems: Vec<String>,
+    /// A kernel started ahead of time, used instead of starting one.
+    warm: Option<WarmKernel>,
 }
 
 impl Runner {
@@ -274,6 +291,17 @@ impl Runner {
             env: self.options.env.clone(),
         };
         let died = |message: String| Stop { status: RunStatus::KernelDied, message, cell: None };
+        if let Some(warm) = self.warm.take() {
+            let WarmKernel { mut kernel, mut session, language_info, .. } = warm;
+            let setup =
+                crate::warm::setup(&mut session, &mut kernel, &launch, self.options.startup_timeout).await;
+            let result = match setup {
+                Ok(()) => self.run_with_session(&mut kernel, session, language_info, run_deadline).await,
+                Err(message) => Err(died(message)),
+            };
+            kernel.kill();
+            return result;
+        }
         let mut kernel = KernelProcess::start(&launch).await.map_err(|e| died(e.to_string()))?;
         let result = self.run_with_kernel(&mut kernel, run_deadline).await;
         kernel.kill();
@@ -289,7 +317,26 @@ impl Runner {
         if let Some(run_deadline) = run_deadline {
             deadline = deadline.min(run_deadline);
         }
-        let mut session = self.start_session(kernel, deadline).await?;
+        let (session, language_info) =
+            crate::ready::connect(kernel, deadline, &self.kernelspec.name).await.map_err(|message| Stop {
+                status: RunStatus::KernelDied,
+                message,
+                cell: None,
+            })?;
+        self.run_with_session(kernel, session, language_info, run_deadline).await
+    }
+
+    /// Runs the cells on a kernel that answers; always ends with the kernel stopped.
+    async fn run_with_session(
+        &mut self,
+        kernel: &mut KernelProcess,
+        mut session: Session,
+        language_info: Option<Value>,
+        run_deadline: Option<Instant>,
+    ) -> Result<(), Stop> {
+        if let Some(language_info) = language_info {
+            self.notebook.metadata_mut().insert("language_info".into(), language_info);
+        }
         let code_cells: Vec<usize> = (0..self.notebook.cells().len()).filter(|&i| self.runs(i)).collect();
         let cells = self.notebook.cells().len();
         self.emit(Event::RunStart {
@@ -340,62 +387,6 @@ impl Runner {
         self.check_completeness(&mut session);
         self.shutdown(kernel, &mut session).await;
         Ok(())
-    }
-
-    /// Connects and waits until the kernel answers `kernel_info` and IOPub delivers; the
-    /// kernel's death or the deadline ends the wait.
-    async fn start_session(
-        &mut self,
-        kernel: &mut KernelProcess,
-        deadline: Instant,
-    ) -> Result<Session, Stop> {
-        let fail = |kernel: &KernelProcess, why: String| {
-            let tail = kernel.output_tail();
-            let message = if tail.is_empty() { why } else { format!("{why}; the kernel printed:\n{tail}") };
-            Stop { status: RunStatus::KernelDied, message, cell: None }
-        };
-        let connection = kernel.connection.clone();
-        let mut session = tokio::select! {
-            session = Session::connect(&connection, deadline) => match session {
-                Ok(session) => session,
-                Err(e) => return Err(fail(kernel, format!("kernel {:?} did not start: {e}", self.kernelspec.name))),
-            },
-            status = kernel.wait() => return Err(fail(kernel, exit_text("the kernel exited while starting", status))),
-        };
-        let mut info_requests = Vec::new();
-        let mut info = None;
-        let mut iopub_seen = false;
-        let mut resend = Instant::now();
-        while info.is_none() || !iopub_seen {
-            if Instant::now() >= resend {
-                // Older kernels publish on PUB and give no welcome: ask again until IOPub speaks.
-                match session.kernel_info().await {
-                    Ok(id) => info_requests.push(id),
-                    Err(e) => return Err(fail(kernel, e.to_string())),
-                }
-                resend = Instant::now() + Duration::from_secs(1);
-            }
-            tokio::select! {
-                incoming = session.recv() => match incoming {
-                    Some(Incoming::Message(m)) if m.channel == Channel::IoPub => iopub_seen = true,
-                    Some(Incoming::Message(m)) if m.msg_type == "kernel_info_reply"
-                        && m.parent_id.as_ref().is_some_and(|p| info_requests.contains(p)) => info = Some(m.content),
-                    Some(_) => {}
-                    None => return Err(fail(kernel, "the kernel's sockets closed while starting".into())),
-                },
-                status = kernel.wait() => return Err(fail(kernel, exit_text("the kernel exited while starting", status))),
-                _ = sleep_until(deadline.min(resend)) => {
-                    if Instant::now() >= deadline {
-                        let seconds = self.options.startup_timeout.as_secs();
-                        return Err(fail(kernel, format!("the kernel did not answer within {seconds} s")));
-                    }
-                }
-            }
-        }
-        if let Some(language_info) = info.and_then(|i| i.get("language_info").cloned()) {
-            self.notebook.metadata_mut().insert("language_info".into(), language_info);
-        }
-        Ok(session)
     }
 
     /// Sends one cell and gathers everything it produces.
@@ -592,7 +583,7 @@ impl Runner {
         kernel: &KernelProcess,
         status: std::io::Result<std::process::ExitStatus>,
     ) -> String {
-        let text = exit_text("the kernel died while running the cell", status);
+        let text = crate::ready::exited("the kernel died while running the cell", status);
         let tail = kernel.output_tail();
         if tail.is_empty() { text } else { format!("{text}; its last output:\n{tail}") }
     }
@@ -754,13 +745,6 @@ impl Runner {
                 Some((index, format!("cell {index} raised {ename}: {evalue}")))
             })
         })
-    }
-}
-
-fn exit_text(what: &str, status: std::io::Result<std::process::ExitStatus>) -> String {
-    match status {
-        Ok(status) => format!("{what} ({status})"),
-        Err(e) => format!("{what} ({e})"),
     }
 }
 

@@ -84,6 +84,13 @@ impl KernelProcess {
         let (program, args) =
             argv.split_first().ok_or_else(|| LaunchError::EmptyArgv(launch.kernelspec.name.clone()))?;
         let mut command = Command::new(program);
+        // nbw's own settings (agent tokens, server keys, database URLs) never reach a notebook:
+        // the kernel gets only the NBW_* variables of `launch.env`, the execution context.
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("NBW_") {
+                command.env_remove(&key);
+            }
+        }
         command
             .args(args)
             .envs(launch.kernelspec.spec.env.iter().flatten())
@@ -131,6 +138,11 @@ impl KernelProcess {
     /// Waits for the kernel process to exit.
     pub async fn wait(&mut self) -> std::io::Result<ExitStatus> {
         self.child.wait().await
+    }
+
+    /// Whether the kernel process has not exited yet.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
     }
 
     /// The last lines the kernel printed on stdout and stderr.

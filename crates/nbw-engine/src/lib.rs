@@ -38,11 +38,13 @@ mod kernelspec;
 mod launch;
 mod notebook;
 mod outputs;
+mod ready;
 mod session;
 mod translate;
+mod warm;
 
 pub use events::{CellStatus, Event, EventRecord, RunStatus};
-pub use execute::{ExecuteOptions, Execution, Outcome, PrepareError, execute};
+pub use execute::{ExecuteOptions, Execution, Outcome, PrepareError, execute, execute_with};
 pub use inspect::{InspectError, ParameterSpec, inspect_parameters};
 pub use jupyter_protocol::Transport;
 pub use kernelspec::{KernelNotFound, KernelSearch, Kernelspec};
@@ -50,3 +52,4 @@ pub use notebook::{
     INJECTED_TAG, Notebook, NotebookError, PARAMETERS_TAG, RAISES_EXCEPTION_TAG, has_tag, source,
 };
 pub use translate::{TranslateError, Translator, translator_for};
+pub use warm::WarmKernel;

@@ -147,6 +147,20 @@ impl Session {
         send(&mut self.shell, request.into(), "execute_request").await
     }
 
+    /// Sends a silent `execute_request`: no execution count, no history, no broadcast of the
+    /// code or its result. Returns its msg_id.
+    pub async fn execute_silently(&mut self, code: &str) -> Result<String, SessionError> {
+        let request = ExecuteRequest {
+            code: code.to_owned(),
+            silent: true,
+            store_history: false,
+            user_expressions: None,
+            allow_stdin: false,
+            stop_on_error: true,
+        };
+        send(&mut self.shell, request.into(), "execute_request").await
+    }
+
     /// Sends `kernel_info_request`; returns its msg_id.
     pub async fn kernel_info(&mut self) -> Result<String, SessionError> {
         send(&mut self.shell, KernelInfoRequest {}.into(), "kernel_info_request").await
