@@ -254,3 +254,102 @@ async fn a_secret_never_appears_in_the_output_or_the_events() {
     assert!(events.contains("token is ***"), "{events}");
     assert!(!events.contains("s3cr3t-value-42"), "the secret leaked into the event stream");
 }
+
+/// The stored event stream of an execution, parsed from its server-sent events.
+async fn event_seqs(server: &Server, id: &str) -> (Vec<u64>, String) {
+    let text = String::from_utf8(server.get_bytes(&format!("/v1/executions/{id}/events")).await).unwrap();
+    let seqs =
+        text.lines().filter_map(|l| l.strip_prefix("id:")).filter_map(|s| s.trim().parse().ok()).collect();
+    (seqs, text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_restart_during_a_run_loses_and_repeats_no_event() {
+    let dir = nbw_testkit::tempdir();
+    let mut server = Server::start(dir.path(), &[]).await;
+    let nb = notebook(&[(
+        "import time\nfor i in range(40):\n    print('line', i, flush=True)\n    time.sleep(0.1)",
+        &[],
+    )]);
+    server.project_with("demo", &[("nb.ipynb", nb)]).await;
+    let token = server.agent_token("a1", json!({})).await;
+    let _agent = server.agent(dir.path(), &token, 1, &[]);
+    let id = run(&server, "demo", json!({}), json!({})).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !event_seqs(&server, &id).await.1.contains("line 5") {
+        assert!(std::time::Instant::now() < deadline, "the run never printed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    server.crash_and_restart(Duration::from_millis(1500)).await;
+    let done = server.wait_final(&id, Duration::from_secs(60)).await;
+    assert_eq!(done["state"], "succeeded", "{done}");
+    let (seqs, text) = event_seqs(&server, &id).await;
+    let expected: Vec<u64> = (1..=seqs.len() as u64).collect();
+    assert_eq!(seqs, expected, "events 1..n, each once");
+    for i in 0..40 {
+        assert!(text.contains(&format!("line {i}\\n")), "line {i} missing from the events");
+    }
+    let output = String::from_utf8(server.get_bytes(&format!("/v1/executions/{id}/output")).await).unwrap();
+    assert!(output.contains("line 39"), "the output notebook is whole");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_drains_then_cancels_cleanly() {
+    let dir = nbw_testkit::tempdir();
+    let server = Server::start(dir.path(), &[]).await;
+    server.project_with("demo", &[("nb.ipynb", sleepy(1.0)), ("long.ipynb", sleepy(300.0))]).await;
+    let token = server.agent_token("a1", json!({})).await;
+    let mut agent = server.agent(dir.path(), &token, 2, &["--shutdown-grace-secs", "3"]);
+    let short = run(&server, "demo", json!({}), json!({})).await;
+    let long = server.post_ok("/v1/projects/demo/executions", json!({"notebook": "long.ipynb"})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while server.get_ok(&format!("/v1/executions/{long}")).await["state"] != "running" {
+        assert!(std::time::Instant::now() < deadline, "never started");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let status = agent.terminate(Duration::from_secs(30)).expect("the agent exits within its grace");
+    assert!(status.success(), "{status:?}");
+    assert_eq!(
+        server.wait_final(&short, Duration::from_secs(5)).await["state"],
+        "succeeded",
+        "the short run finished"
+    );
+    let cancelled = server.wait_final(&long, Duration::from_secs(5)).await;
+    assert_eq!(cancelled["state"], "cancelled", "{cancelled}");
+    assert_eq!(cancelled["has_output"], true);
+    // Nothing new is claimed after SIGTERM.
+    let after = run(&server, "demo", json!({}), json!({})).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(server.get_ok(&format!("/v1/executions/{after}")).await["state"], "queued");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn warm_kernels_serve_one_run_each() {
+    let dir = nbw_testkit::tempdir();
+    let server = Server::start(dir.path(), &[]).await;
+    let nb = notebook(&[(
+        "import os\nprint(os.getpid(), os.environ['NBW_EXECUTION_ID'])\nx = globals().get('x', 0) + 1\nprint('x', x)",
+        &[],
+    )]);
+    server.project_with("demo", &[("nb.ipynb", nb)]).await;
+    let token = server.agent_token("a1", json!({})).await;
+    let _agent = server.agent(dir.path(), &token, 1, &["--warm", "1"]);
+    let mut pids = HashSet::new();
+    for _ in 0..3 {
+        let id = run(&server, "demo", json!({}), json!({})).await;
+        let done = server.wait_final(&id, Duration::from_secs(60)).await;
+        assert_eq!(done["state"], "succeeded", "{done}");
+        let output: Value =
+            serde_json::from_slice(&server.get_bytes(&format!("/v1/executions/{id}/output")).await).unwrap();
+        let text = nbw_testkit::cell_text(&output["cells"][0]);
+        assert!(
+            text.contains(&id) && text.contains("x 1\n"),
+            "a fresh kernel with the run's environment: {text}"
+        );
+        pids.insert(text.split_whitespace().next().unwrap().to_owned());
+    }
+    assert_eq!(pids.len(), 3, "each run had its own kernel");
+}

@@ -71,6 +71,40 @@ pub struct Server {
     /// The server process.
     pub process: Proc,
     http: reqwest::Client,
+    port: u16,
+    env: Vec<(String, String)>,
+    dir: PathBuf,
+}
+
+fn spawn_server(dir: &Path, data_dir: &Path, port: u16, env: &[(String, String)]) -> Proc {
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("server.log")).unwrap();
+    let child = Command::new(nbw_bin())
+        .args(["server", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+        .arg(data_dir)
+        .env("NBW_LOG", "info")
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    Proc { child }
+}
+
+async fn wait_ready(http: &reqwest::Client, base: &str, dir: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(r) = http.get(format!("{base}/readyz")).send().await
+            && r.status().is_success()
+        {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server did not become ready; see {}",
+            dir.join("server.log").display()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 impl Server {
@@ -89,32 +123,10 @@ impl Server {
         assert!(status.success(), "create-user failed");
         let port = free_port();
         let base = format!("http://127.0.0.1:{port}");
-        let log = std::fs::File::create(dir.join("server.log")).unwrap();
-        let child = Command::new(nbw_bin())
-            .args(["server", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
-            .arg(&data_dir)
-            .env("NBW_LOG", "info")
-            .envs(env.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let process = Proc { child };
+        let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let process = spawn_server(dir, &data_dir, port, &env);
         let http = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Ok(r) = http.get(format!("{base}/readyz")).send().await
-                && r.status().is_success()
-            {
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the server did not become ready; see {}",
-                dir.join("server.log").display()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        wait_ready(&http, &base, dir).await;
         let login = http
             .post(format!("{base}/v1/auth/login"))
             .json(&json!({"username": "admin", "password": admin_password}))
@@ -124,7 +136,16 @@ impl Server {
         assert_eq!(login.status(), StatusCode::OK);
         let tokens: Value = login.json().await.unwrap();
         let admin = tokens["access_token"].as_str().unwrap().to_owned();
-        Server { base, admin, data_dir, process, http }
+        Server { base, admin, data_dir, process, http, port, env, dir: dir.to_path_buf() }
+    }
+
+    /// Kills the server as a crash would (SIGKILL), waits `down`, and starts it again on the
+    /// same port and data.
+    pub async fn crash_and_restart(&mut self, down: Duration) {
+        self.process.kill9();
+        tokio::time::sleep(down).await;
+        self.process = spawn_server(&self.dir, &self.data_dir, self.port, &self.env);
+        wait_ready(&self.http, &self.base, &self.dir).await;
     }
 
     /// A request with the administrator's token; returns status and JSON body.
