@@ -318,3 +318,30 @@ fn output_notebooks_pass_nbformat_validate() {
         .unwrap();
     assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
 }
+
+#[test]
+fn a_gap_in_the_kernels_messages_marks_the_output_incomplete() {
+    // Skipping message numbers is exactly what a dropped IOPub message looks like.
+    let nb = notebook(&[("get_ipython().kernel.session.message_count += 3", &[]), ("print('after')", &[])]);
+    let (output, written, _dir) = run(&nb, &[]);
+    assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+    assert!(stderr(&output).contains("never arrived"), "{}", stderr(&output));
+    let written = written.unwrap();
+    assert_eq!(written["metadata"]["nbw"]["status"], "output_incomplete");
+    assert_eq!(cell_text(&written["cells"][1]), "after\n", "the run went on; only its report changed");
+}
+
+#[test]
+fn a_cell_whose_idle_never_comes_marks_the_output_incomplete() {
+    let nb = notebook(&[
+        (
+            "k = get_ipython().kernel\nk._publish_status_and_flush = lambda *a, **kw: None\nk._publish_status = lambda *a, **kw: None",
+            &[],
+        ),
+        ("print('no idle for me')", &[]),
+    ]);
+    let (output, written, _dir) = run(&nb, &["--iopub-timeout", "1"]);
+    assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+    assert!(stderr(&output).contains("no idle status"), "{}", stderr(&output));
+    assert_eq!(written.unwrap()["metadata"]["nbw"]["status"], "output_incomplete");
+}
