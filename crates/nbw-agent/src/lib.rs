@@ -85,6 +85,7 @@ impl AgentConfig {
 /// Runs the agent until `shutdown` is cancelled and its executions are over.
 pub async fn run(config: AgentConfig, shutdown: CancellationToken) -> anyhow::Result<()> {
     let client = Client::new(&config.server, &config.token)?;
+    introduce(&client, &config, &shutdown).await;
     let running = Running::default();
     let beats = CancellationToken::new();
     let heartbeat = tokio::spawn(leases::heartbeat_loop(
@@ -121,6 +122,30 @@ pub async fn run(config: AgentConfig, shutdown: CancellationToken) -> anyhow::Re
     let _ = heartbeat.await;
     tracing::info!("agent stopped");
     Ok(())
+}
+
+/// Tells the server this agent's labels, retrying while the server is unreachable.
+async fn introduce(client: &Client, config: &AgentConfig, shutdown: &CancellationToken) {
+    let labels = (!config.labels.is_empty()).then(|| config.labels.clone());
+    let mut backoff = Duration::from_millis(200);
+    while !shutdown.is_cancelled() {
+        match client.hello(labels.clone()).await {
+            Ok(agent) => {
+                tracing::info!(agent = %agent.id, name = %agent.name, labels = ?agent.labels, "registered with the server");
+                return;
+            }
+            Err(e) if e.is_transient() => {
+                tracing::warn!(error = %e, "server unreachable; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(10));
+            }
+            Err(e) => {
+                // A bad token is reported by every claim as well; keep going so the log says so.
+                tracing::error!(error = %e, "the server refused this agent");
+                return;
+            }
+        }
+    }
 }
 
 /// One slot: claim, run, repeat, until shutdown.

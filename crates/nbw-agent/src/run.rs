@@ -13,7 +13,8 @@ use nbw_client::{Client, ClientError};
 use nbw_core::api::{Claim, ExecutionResult, ExecutionState};
 use nbw_core::params::{ParamValue, Parameters};
 use nbw_engine::{
-    ExecuteOptions, KernelSearch, Notebook, Outcome, PARAMETERS_TAG, RunStatus, inspect_parameters, source,
+    ExecuteOptions, KernelExit, KernelSearch, Notebook, Outcome, PARAMETERS_TAG, RunStatus,
+    inspect_parameters, source,
 };
 
 use crate::AgentConfig;
@@ -41,29 +42,53 @@ pub async fn run_claim(ctx: &RunContext<'_>, claim: Claim, controls: Controls) {
     let redactor = Redactor::new(claim.secrets.values());
     let workdir = ctx.config.work_dir.join("runs").join(&id);
     let forwarder = Forwarder::start(ctx.client.clone(), id.clone(), controls.abandoned.clone());
-    let (result, notebook) = match execute(ctx, &claim, &workdir, &controls, &redactor, &forwarder).await {
-        Ok(done) => done,
-        Err(e) => {
-            let message = redactor.text(&format!("{e:#}"));
-            tracing::warn!(execution = %id, error = %message, "the execution could not run");
-            (failure(message), None)
+    let (result, notebook, kernel) =
+        match execute(ctx, &claim, &workdir, &controls, &redactor, &forwarder).await {
+            Ok(done) => done,
+            Err(e) => {
+                let message = redactor.text(&format!("{e:#}"));
+                tracing::warn!(execution = %id, error = %message, "the execution could not run");
+                (failure(message), None, None)
+            }
+        };
+    // A run that did not succeed is reported once its kernel and every process it started are
+    // gone; a successful one is reported first, its kernel exiting meanwhile.
+    let kernel = match kernel {
+        Some(kernel) if result.state != ExecutionState::Succeeded => {
+            kernel.gone().await;
+            None
         }
+        other => other,
     };
     forwarder.finish().await;
+    report(ctx, &id, result, notebook, &controls).await;
+    if let Some(kernel) = kernel {
+        kernel.gone().await;
+    }
     if !ctx.config.keep_workdirs {
         let _ = tokio::fs::remove_dir_all(&workdir).await;
     }
+}
+
+/// Stores the output notebook and the result, unless the server gave the execution up.
+async fn report(
+    ctx: &RunContext<'_>,
+    id: &str,
+    result: ExecutionResult,
+    notebook: Option<Vec<u8>>,
+    controls: &Controls,
+) {
     if controls.abandoned.is_cancelled() {
         return;
     }
     if let Some(notebook) = notebook {
-        let upload = || ctx.client.put_output(&id, notebook.clone());
-        if let Err(e) = with_retries(&controls, upload).await {
+        let upload = || ctx.client.put_output(id, notebook.clone());
+        if let Err(e) = with_retries(controls, upload).await {
             tracing::warn!(execution = %id, error = %e, "the output notebook could not be stored");
         }
     }
-    let report = || ctx.client.complete(&id, result.clone());
-    if let Err(e) = with_retries(&controls, report).await {
+    let complete = || ctx.client.complete(id, result.clone());
+    if let Err(e) = with_retries(controls, complete).await {
         tracing::warn!(execution = %id, error = %e, "the result could not be reported");
     }
 }
@@ -106,7 +131,7 @@ async fn execute(
     controls: &Controls,
     redactor: &Redactor,
     forwarder: &Forwarder,
-) -> anyhow::Result<(ExecutionResult, Option<Vec<u8>>)> {
+) -> anyhow::Result<(ExecutionResult, Option<Vec<u8>>, Option<KernelExit>)> {
     let spec = &claim.execution.spec;
     let archive = ctx.bundles.archive(ctx.client, &spec.bundle_digest, &claim.bundle_url).await?;
     tokio::fs::create_dir_all(workdir).await.with_context(|| format!("creating {}", workdir.display()))?;
@@ -144,13 +169,14 @@ async fn execute(
     while let Some(record) = execution.next_event().await {
         forwarder.send(to_api(&record, redactor));
     }
-    let outcome = execution.outcome().await;
+    let (outcome, kernel) = execution.outcome_early().await;
     watcher.abort();
-    Ok(report(outcome, redactor))
+    let (result, notebook) = summarize(outcome, redactor);
+    Ok((result, notebook, Some(kernel)))
 }
 
 /// The execution's result and redacted notebook from the engine's outcome.
-fn report(outcome: Outcome, redactor: &Redactor) -> (ExecutionResult, Option<Vec<u8>>) {
+fn summarize(outcome: Outcome, redactor: &Redactor) -> (ExecutionResult, Option<Vec<u8>>) {
     let state = match outcome.status {
         RunStatus::Succeeded => ExecutionState::Succeeded,
         RunStatus::TimedOut => ExecutionState::TimedOut,

@@ -2,6 +2,7 @@
 //! prints; the work itself lives in `nbw-engine` (and, later, the server and agent crates).
 
 mod agent;
+mod client;
 mod exit;
 mod inspect;
 mod progress;
@@ -26,6 +27,19 @@ enum Command {
     Server(server::ServerArgs),
     Agent(agent::AgentArgs),
     Standalone(standalone::StandaloneArgs),
+    Init(client::init::InitArgs),
+    Login(client::login::LoginArgs),
+    Logout(client::login::LogoutArgs),
+    Push(Box<client::push::PushArgs>),
+    Wf(client::workflows::WfArgs),
+    Exec(Box<client::executions::ExecArgs>),
+    Cancel(client::executions::CancelArgs),
+    History(client::executions::HistoryArgs),
+    Logs(client::executions::LogsArgs),
+    Outputs(client::executions::OutputsArgs),
+    Secrets(client::secrets::SecretsArgs),
+    Import(client::import::ImportArgs),
+    Completions(client::CompletionsArgs),
 }
 
 fn main() {
@@ -41,6 +55,19 @@ fn main() {
         Command::Server(args) => server::main(args),
         Command::Agent(args) => agent::main(args),
         Command::Standalone(args) => standalone::main(args),
+        Command::Init(args) => client::finish(client::init::init(args)),
+        Command::Login(args) => client::block_on(client::login::login(args)),
+        Command::Logout(args) => client::block_on(client::login::logout(args)),
+        Command::Push(args) => client::block_on(client::push::push(*args)),
+        Command::Wf(args) => client::block_on(client::workflows::wf(args)),
+        Command::Exec(args) => client::executions::exec_main(*args),
+        Command::Cancel(args) => client::block_on(client::executions::cancel(args)),
+        Command::History(args) => client::block_on(client::executions::history(args)),
+        Command::Logs(args) => client::block_on(client::executions::logs(args)),
+        Command::Outputs(args) => client::block_on(client::executions::outputs(args)),
+        Command::Secrets(args) => client::block_on(client::secrets::secrets(args)),
+        Command::Import(args) => client::finish(client::import::import(args)),
+        Command::Completions(args) => client::completions::<Cli>(args),
     };
     std::process::exit(code);
 }

@@ -198,10 +198,12 @@ async fn labels_route_work_and_a_hundred_runs_on_two_agents_happen_once_each() {
     let dir = nbw_testkit::tempdir();
     let server = Server::start(dir.path(), &[]).await;
     server.project_with("demo", &[("nb.ipynb", sleepy(0.0))]).await;
+    // One agent's labels come from its registration, the other's from `--labels` at start.
     let gpu = server.agent_token("gpu", json!({"gpu": "yes"})).await;
-    let cpu = server.agent_token("cpu", json!({"zone": "eu"})).await;
+    let cpu = server.agent_token("cpu", json!({})).await;
     let _a = server.agent(dir.path(), &gpu, 2, &[]);
-    let _b = server.agent(dir.path(), &cpu, 2, &[]);
+    let _b = server.agent(dir.path(), &cpu, 2, &["--labels", "zone=eu"]);
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let agents = server.get_ok("/v1/agents").await;
     let id_of =
         |name: &str| agents.as_array().unwrap().iter().find(|a| a["name"] == name).unwrap()["id"].clone();

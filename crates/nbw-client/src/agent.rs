@@ -1,14 +1,23 @@
 //! The agent protocol: claim, heartbeat, events, output, complete, bundle download.
 
 use nbw_core::api::{
-    ClaimRequest, ClaimResponse, Complete, EventBatch, ExecutionEvent, ExecutionResult, Heartbeat,
-    HeartbeatResponse,
+    Agent, AgentHello, ClaimRequest, ClaimResponse, Complete, EventBatch, ExecutionEvent, ExecutionResult,
+    Heartbeat, HeartbeatResponse,
 };
 use reqwest::Method;
 
 use crate::{Client, ClientError};
 
 impl Client {
+    /// Introduces the agent; `labels` (when given) replace its registered labels.
+    pub async fn hello(
+        &self,
+        labels: Option<std::collections::BTreeMap<String, String>>,
+    ) -> Result<Agent, ClientError> {
+        let body = AgentHello { labels, version: Some(env!("CARGO_PKG_VERSION").to_owned()) };
+        self.json(Method::PUT, "/v1/agent/self", Some(&body)).await
+    }
+
     /// Waits up to `wait_secs` (at most 30) for an execution this agent may run.
     pub async fn claim(&self, wait_secs: u64) -> Result<ClaimResponse, ClientError> {
         let body = ClaimRequest { wait_secs: Some(wait_secs) };

@@ -2,7 +2,9 @@
 //!
 //! [`Client`] wraps one base URL and one bearer token (a user's access token or an agent's
 //! token) and turns every answer into a typed value or a [`ClientError`] carrying the server's
-//! stable error code, so callers branch on codes, not on message text.
+//! stable error code, so callers branch on codes, not on message text. The agent protocol
+//! (claim, heartbeat, events, output) and the user's calls (login, bundles, workflows,
+//! executions and their live events, secrets) are methods of the same [`Client`].
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), nbw_client::ClientError> {
@@ -14,6 +16,7 @@
 
 mod agent;
 mod error;
+mod user;
 
 use std::time::Duration;
 
@@ -22,6 +25,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub use error::ClientError;
+pub use user::{EventStream, HistoryQuery, StreamItem};
 
 /// A connection to one server with one token.
 #[derive(Debug, Clone)]

@@ -799,6 +799,18 @@ pub struct Delivery {
     pub delivered_at: Option<DateTime<Utc>>,
 }
 
+/// `PUT /v1/agent/self`: an agent introduces itself at start.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgentHello {
+    /// Labels replacing the registered ones (`nbw agent --labels`); absent keeps them.
+    #[serde(default)]
+    pub labels: Option<BTreeMap<String, String>>,
+    /// The agent's nbw version.
+    #[serde(default)]
+    pub version: Option<String>,
+}
+
 /// A page of a list.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Page<T> {

@@ -120,7 +120,7 @@ pub struct Outcome {
 /// A run in progress: its events as they happen, and its outcome at the end.
 pub struct Execution {
     events: mpsc::UnboundedReceiver<EventRecord>,
-    task: tokio::task::JoinHandle<Outcome>,
+    task: tokio::task::JoinHandle<(Outcome, Option<tokio::task::JoinHandle<()>>)>,
     cancel: CancellationToken,
 }
 
@@ -140,9 +140,31 @@ impl Execution {
         self.cancel.clone()
     }
 
-    /// Waits for the end of the run (events not yet taken are dropped).
+    /// Waits for the end of the run and of its kernel (events not yet taken are dropped).
     pub async fn outcome(self) -> Outcome {
-        self.task.await.expect("the run task does not panic")
+        let (outcome, kernel) = self.outcome_early().await;
+        kernel.gone().await;
+        outcome
+    }
+
+    /// Waits for the end of the run only: its kernel may still be exiting. Await
+    /// [`KernelExit::gone`] before relying on its processes being over.
+    pub async fn outcome_early(self) -> (Outcome, KernelExit) {
+        let (outcome, exit) = self.task.await.expect("the run task does not panic");
+        (outcome, KernelExit(exit))
+    }
+}
+
+/// A finished run's kernel on its way out (a graceful exit, then its process group is killed).
+#[derive(Debug)]
+pub struct KernelExit(Option<tokio::task::JoinHandle<()>>);
+
+impl KernelExit {
+    /// Resolves once the kernel and every process of its group are gone.
+    pub async fn gone(self) {
+        if let Some(handle) = self.0 {
+            let _ = handle.await;
+        }
     }
 }
 
@@ -199,6 +221,7 @@ pub fn execute_with(
         gaps: GapDetector::default(),
         problems: Vec::new(),
         warm,
+        kernel_exit: None,
     };
     let task = tokio::spawn(runner.run());
     Ok(Execution { events, task, cancel })
@@ -266,14 +289,17 @@ struct Runner {
     problems: Vec<String>,
     /// A kernel started ahead of time, used instead of starting one.
     warm: Option<WarmKernel>,
+    /// The finished run's kernel exiting in the background.
+    kernel_exit: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Runner {
-    async fn run(mut self) -> Outcome {
+    async fn run(mut self) -> (Outcome, Option<tokio::task::JoinHandle<()>>) {
         let started = Instant::now();
         let run_deadline = self.options.run_timeout.map(|t| started + t);
         let stop = self.run_kernel(run_deadline).await.err();
-        self.finish(stop, started)
+        let kernel_exit = self.kernel_exit.take();
+        (self.finish(stop, started), kernel_exit)
     }
 
     fn emit(&mut self, event: Event) {
@@ -291,28 +317,42 @@ impl Runner {
             env: self.options.env.clone(),
         };
         let died = |message: String| Stop { status: RunStatus::KernelDied, message, cell: None };
-        if let Some(warm) = self.warm.take() {
-            let WarmKernel { mut kernel, mut session, language_info, .. } = warm;
-            let setup =
-                crate::warm::setup(&mut session, &mut kernel, &launch, self.options.startup_timeout).await;
-            let result = match setup {
-                Ok(()) => self.run_with_session(&mut kernel, session, language_info, run_deadline).await,
-                Err(message) => Err(died(message)),
-            };
-            kernel.kill();
-            return result;
+        let (kernel, result) = match self.warm.take() {
+            Some(WarmKernel { mut kernel, mut session, language_info, .. }) => {
+                let setup =
+                    crate::warm::setup(&mut session, &mut kernel, &launch, self.options.startup_timeout)
+                        .await;
+                let result = match setup {
+                    Ok(()) => self.run_with_session(&mut kernel, session, language_info, run_deadline).await,
+                    Err(message) => Err(died(message)),
+                };
+                (kernel, result)
+            }
+            None => {
+                let mut kernel = KernelProcess::start(&launch).await.map_err(|e| died(e.to_string()))?;
+                let result = self.run_with_kernel(&mut kernel, run_deadline).await;
+                (kernel, result)
+            }
+        };
+        match result {
+            // The run is over: the kernel exits in the background, so the result is not kept
+            // waiting for it; `Execution::outcome` still waits until it is gone.
+            Ok(session) => {
+                self.kernel_exit = Some(tokio::spawn(shut_down(kernel, session)));
+                Ok(())
+            }
+            Err(stop) => {
+                kernel.kill();
+                Err(stop)
+            }
         }
-        let mut kernel = KernelProcess::start(&launch).await.map_err(|e| died(e.to_string()))?;
-        let result = self.run_with_kernel(&mut kernel, run_deadline).await;
-        kernel.kill();
-        result
     }
 
     async fn run_with_kernel(
         &mut self,
         kernel: &mut KernelProcess,
         run_deadline: Option<Instant>,
-    ) -> Result<(), Stop> {
+    ) -> Result<Session, Stop> {
         let mut deadline = Instant::now() + self.options.startup_timeout;
         if let Some(run_deadline) = run_deadline {
             deadline = deadline.min(run_deadline);
@@ -333,7 +373,7 @@ impl Runner {
         mut session: Session,
         language_info: Option<Value>,
         run_deadline: Option<Instant>,
-    ) -> Result<(), Stop> {
+    ) -> Result<Session, Stop> {
         if let Some(language_info) = language_info {
             self.notebook.metadata_mut().insert("language_info".into(), language_info);
         }
@@ -385,8 +425,7 @@ impl Runner {
             }
         }
         self.check_completeness(&mut session);
-        self.shutdown(kernel, &mut session).await;
-        Ok(())
+        Ok(session)
     }
 
     /// Sends one cell and gathers everything it produces.
@@ -588,15 +627,9 @@ impl Runner {
         if tail.is_empty() { text } else { format!("{text}; its last output:\n{tail}") }
     }
 
-    /// Asks the kernel to exit; kills it if it does not within a few seconds.
+    /// Asks the kernel to exit (stop paths, where the kernel is still there).
     async fn shutdown(&mut self, kernel: &mut KernelProcess, session: &mut Session) {
-        if session.shutdown().await.is_ok()
-            && tokio::time::timeout(Duration::from_secs(3), kernel.wait()).await.is_ok()
-        {
-            return;
-        }
-        kernel.kill();
-        let _ = kernel.wait().await;
+        graceful_exit(kernel, session).await;
     }
 
     fn check_completeness(&mut self, session: &mut Session) {
@@ -746,6 +779,23 @@ impl Runner {
             })
         })
     }
+}
+
+/// Asks the kernel to exit; kills it if it does not within a few seconds.
+async fn graceful_exit(kernel: &mut KernelProcess, session: &mut Session) {
+    if session.shutdown().await.is_ok()
+        && tokio::time::timeout(Duration::from_secs(3), kernel.wait()).await.is_ok()
+    {
+        return;
+    }
+    kernel.kill();
+    let _ = kernel.wait().await;
+}
+
+/// Ends a finished run's kernel: a graceful exit, then the whole process group goes.
+async fn shut_down(mut kernel: KernelProcess, mut session: Session) {
+    graceful_exit(&mut kernel, &mut session).await;
+    kernel.kill();
 }
 
 fn far_future() -> Instant {

@@ -44,7 +44,7 @@ mod translate;
 mod warm;
 
 pub use events::{CellStatus, Event, EventRecord, RunStatus};
-pub use execute::{ExecuteOptions, Execution, Outcome, PrepareError, execute, execute_with};
+pub use execute::{ExecuteOptions, Execution, KernelExit, Outcome, PrepareError, execute, execute_with};
 pub use inspect::{InspectError, ParameterSpec, inspect_parameters};
 pub use jupyter_protocol::Transport;
 pub use kernelspec::{KernelNotFound, KernelSearch, Kernelspec};

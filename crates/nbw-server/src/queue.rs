@@ -28,6 +28,7 @@ use tokio_util::sync::CancellationToken;
 use crate::app::AppState;
 use crate::artifacts::ArtifactKey;
 use crate::auth::AgentCaller;
+use crate::crypto;
 use crate::db::{Db, now_ms, to_time};
 use crate::error::ApiError;
 use crate::metrics::StateLabel;
@@ -139,7 +140,6 @@ fn lease_ms(state: &AppState) -> i64 {
 pub async fn claim(state: &AppState, agent: &AgentCaller, wait: Duration) -> Result<Option<Claim>, ApiError> {
     let deadline = tokio::time::Instant::now() + wait.min(MAX_WAIT);
     let labels = serde_json::to_string(&agent.labels).expect("labels serialize");
-    store::touch_agent(&state.db, &agent.agent_id, now_ms()).await?;
     loop {
         // Registered before looking, so work queued while we look still wakes us.
         let woken = state.wake.notified();
@@ -151,6 +151,9 @@ pub async fn claim(state: &AppState, agent: &AgentCaller, wait: Duration) -> Res
         }
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
         if left.is_zero() {
+            // An idle agent is seen here; a busy one by its heartbeats (kept off the claim's
+            // hot path, where it would be one more write per execution).
+            store::touch_agent(&state.db, &agent.agent_id, now_ms()).await?;
             return Ok(None);
         }
         tokio::select! {
@@ -163,15 +166,22 @@ pub async fn claim(state: &AppState, agent: &AgentCaller, wait: Duration) -> Res
 async fn claim_of(state: &AppState, row: ExecutionRow, now: i64) -> Result<Claim, ApiError> {
     let waited = (now - row.not_before.max(row.created_at)).max(0);
     state.metrics.claim_latency.observe(waited as f64 / 1000.0);
-    let (project, workflow) = store::names(&state.db, &row.project_id, row.workflow_id.as_deref()).await?;
-    let secrets = crate::crypto::read_all(state, &row.project_id).await?;
+    // That execution's project's secrets only (the associated data binds each to its project).
+    let context = store::claim_context(&state.db, &row.project_id, row.workflow_id.as_deref()).await?;
+    let secrets = context
+        .sealed_secrets
+        .iter()
+        .map(|(name, sealed)| {
+            Ok((name.clone(), crypto::open(&state.keys.secrets, &row.project_id, name, sealed)?))
+        })
+        .collect::<anyhow::Result<_>>()?;
     let execution = row.to_api();
     Ok(Claim {
         bundle_url: format!("/v1/agent/bundles/{}", execution.spec.bundle_digest),
         lease_until: to_time(row.lease_until.unwrap_or(now)),
         execution,
-        project,
-        workflow,
+        project: context.project,
+        workflow: context.workflow,
         secrets,
     })
 }
@@ -326,27 +336,19 @@ pub async fn complete(
         ))
         .into());
     }
+    let result_json = serde_json::to_string(&result).expect("results serialize");
+    let now = now_ms();
+    let how = Finish::Complete { agent_id: &agent.agent_id, state: result.state };
+    let plan = |row: &ExecutionRow| plan_retry(row, result.state, now);
+    if let Some((row, retry)) = store::finish(&state.db, id, how, &result_json, now, plan).await? {
+        return Ok(finished(state, row, retry).await);
+    }
+    // Not running on this agent: never held, or finished already (perhaps by this same
+    // request sent twice, or by the reaper).
     let row = executions::get(&state.db, id)
         .await?
         .filter(|row| row.agent_id.as_deref() == Some(agent.agent_id.as_str()))
         .ok_or_else(|| ApiError::not_found(format!("execution {id:?} held by this agent")))?;
-    let result_json = serde_json::to_string(&result).expect("results serialize");
-    if row.state() == ExecutionState::Running {
-        let now = now_ms();
-        let retry = plan_retry(&row, result.state, now);
-        let how = Finish::Complete { agent_id: &agent.agent_id, state: result.state };
-        if store::finish(&state.db, id, how, &result_json, now, retry.as_ref()).await? {
-            let mut row = row;
-            row.state = result.state.as_str().to_owned();
-            row.finished_at = Some(now);
-            row.result = Some(result_json);
-            return Ok(finished(state, row, retry).await);
-        }
-    }
-    // Finished already (or just now, by the reaper or a concurrent request): re-read.
-    let row = executions::get(&state.db, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("execution {id:?}")))?;
     let stored = row.result.as_deref().and_then(|r| serde_json::from_str::<ExecutionResult>(r).ok());
     match row.state() {
         ExecutionState::Lost | ExecutionState::Running | ExecutionState::Queued => Err(lease_lost(&row)),
@@ -379,8 +381,18 @@ async fn finished(state: &AppState, row: ExecutionRow, retry: Option<Retry>) -> 
         None => {
             // Notifications go out for the outcome of the last attempt only: a failure that
             // will be retried is not news yet.
-            // NOTIFY CALL SITE: `crate::notify::enqueue(state, &execution, workflow_name)` goes
-            // here once the notifications module has it (workflow name: `store::names`).
+            let workflow = match (&row.workflow_id, execution.spec.notifications.is_empty()) {
+                (Some(workflow_id), false) => {
+                    store::workflow_name(&state.db, workflow_id).await.unwrap_or_else(|e| {
+                        tracing::warn!(error = %e, "reading the workflow's name for a notification failed");
+                        None
+                    })
+                }
+                _ => None,
+            };
+            if let Err(e) = crate::notify::enqueue(state, &execution, workflow.as_deref()).await {
+                tracing::error!(execution = %execution.id, error = format!("{e:#}"), "queueing notifications failed");
+            }
         }
     }
     execution
@@ -400,13 +412,11 @@ pub async fn reap(state: &AppState, now: i64) -> Result<usize, ApiError> {
     .expect("results serialize");
     let mut marked = 0;
     for row in store::expired(&state.db, now, 100).await? {
-        let retry = plan_retry(&row, ExecutionState::Lost, now);
-        if store::finish(&state.db, &row.id, Finish::Lost, &result, now, retry.as_ref()).await? {
+        let plan = |row: &ExecutionRow| plan_retry(row, ExecutionState::Lost, now);
+        if let Some((row, retry)) =
+            store::finish(&state.db, &row.id, Finish::Lost, &result, now, plan).await?
+        {
             tracing::warn!(execution = %row.id, agent = row.agent_id.as_deref().unwrap_or(""), "lease expired: lost");
-            let mut row = row;
-            row.state = ExecutionState::Lost.as_str().to_owned();
-            row.finished_at = Some(now);
-            row.result = Some(result.clone());
             finished(state, row, retry).await;
             marked += 1;
         }

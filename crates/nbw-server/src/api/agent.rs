@@ -9,7 +9,8 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use nbw_core::api::{
-    ClaimRequest, ClaimResponse, Complete, EventBatch, Execution, Heartbeat, HeartbeatResponse,
+    Agent, AgentHello, ClaimRequest, ClaimResponse, Complete, EventBatch, Execution, Heartbeat,
+    HeartbeatResponse,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -31,6 +32,26 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(post_events))
         .routes(routes!(complete))
         .routes(routes!(download_bundle))
+        .routes(routes!(hello))
+}
+
+/// An agent introduces itself at start: its labels (when given) replace the registered ones.
+#[utoipa::path(put, path = "/v1/agent/self", tag = "agent", security(("bearer" = [])), request_body = AgentHello,
+    responses((status = 200, body = Agent), (status = 401, body = nbw_core::api::ErrorBody)))]
+async fn hello(
+    State(state): State<AppState>,
+    agent: AgentCaller,
+    Json(input): Json<AgentHello>,
+) -> ApiResult<Json<Agent>> {
+    if let Some(labels) = &input.labels {
+        if labels.keys().any(|k| k.is_empty() || k.len() > 64) {
+            return Err(ApiError::invalid("label keys must have 1 to 64 characters"));
+        }
+        store::set_agent_labels(&state.db, &agent.agent_id, labels).await?;
+    }
+    tracing::info!(agent = %agent.agent_id, version = input.version.as_deref().unwrap_or("?"), "agent connected");
+    let found = store::agent_by_id(&state.db, &agent.agent_id).await?;
+    Ok(Json(found.ok_or_else(|| ApiError::not_found("agent"))?))
 }
 
 /// Takes the oldest queued execution whose labels this agent has, waiting up to `wait_secs`

@@ -12,11 +12,17 @@ use crate::store::executions::ExecutionRow;
 
 /// Claims the oldest claimable execution (queued, due) whose labels are all among `labels`
 /// (a JSON object), for `agent_id` with a lease until `lease_until`; `None` when there is none.
+/// Oldest means due longest: `not_before` (a first attempt's creation time, a retry's end of
+/// backoff), the order of the `executions_queue` index, so a claim reads the head of that index
+/// and sorts nothing (a second sort key made PostgreSQL read and sort the whole queue per claim).
 ///
-/// One statement per backend: on SQLite the single writer makes the `UPDATE ... RETURNING`
-/// atomic; on PostgreSQL `FOR UPDATE SKIP LOCKED` lets concurrent claimers take different rows
-/// instead of queueing behind one. Label containment is `<@` on `jsonb` (PostgreSQL) and a
-/// double `NOT EXISTS` over `json_each` (SQLite): no execution label the agent lacks.
+/// On SQLite one `UPDATE ... RETURNING`, atomic under the single writer. On PostgreSQL the
+/// same with `FOR UPDATE SKIP LOCKED`, so concurrent claimers take different rows instead of
+/// queueing behind one, in a transaction that turns sorts and bitmap scans off: the planner's
+/// statistics lag behind a queue that fills in bursts, and with a stale "few rows queued" it
+/// otherwise reads and sorts the whole backlog on every claim. Label containment is `<@` on
+/// `jsonb` (PostgreSQL) and a double `NOT EXISTS` over `json_each` (SQLite): no execution label
+/// the agent lacks.
 pub async fn claim_next(
     db: &Db,
     agent_id: &str,
@@ -32,7 +38,7 @@ pub async fn claim_next(
                 "{SET}(SELECT e.id FROM executions e WHERE e.state = 'queued' AND e.not_before <= $2 \
                  AND NOT EXISTS (SELECT 1 FROM json_each(e.labels) l WHERE NOT EXISTS \
                    (SELECT 1 FROM json_each($4) a WHERE a.key = l.key AND a.value = l.value)) \
-                 ORDER BY e.not_before, e.created_at LIMIT 1) RETURNING *"
+                 ORDER BY e.not_before LIMIT 1) RETURNING *"
             );
             sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(agent_id)
@@ -45,33 +51,67 @@ pub async fn claim_next(
         Db::Postgres(pool) => {
             let sql = format!(
                 "{SET}(SELECT id FROM executions WHERE state = 'queued' AND not_before <= $2 \
-                 AND labels::jsonb <@ $4::jsonb ORDER BY not_before, created_at LIMIT 1 \
+                 AND labels::jsonb <@ $4::jsonb ORDER BY not_before LIMIT 1 \
                  FOR UPDATE SKIP LOCKED) RETURNING *"
             );
-            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            let mut tx = pool
+                .begin_with("BEGIN; SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off")
+                .await?;
+            let row = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(agent_id)
                 .bind(now)
                 .bind(lease_until)
                 .bind(labels)
-                .fetch_optional(pool)
-                .await
+                .fetch_optional(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(row)
         }
     }
 }
 
-/// The project's name and the workflow's (if any), for a claim.
-pub async fn names(
+/// What a claim carries besides the execution.
+#[derive(Debug, Clone, Default)]
+pub struct ClaimContext {
+    /// The project's name.
+    pub project: String,
+    /// The workflow's name, if the execution runs one.
+    pub workflow: Option<String>,
+    /// The project's secrets, sealed: `(name, ciphertext)`.
+    pub sealed_secrets: Vec<(String, String)>,
+}
+
+/// The project's and workflow's names and the project's sealed secrets, in one query.
+pub async fn claim_context(
     db: &Db,
     project_id: &str,
     workflow_id: Option<&str>,
-) -> Result<(String, Option<String>), sqlx::Error> {
-    let sql = "SELECT (SELECT name FROM projects WHERE id = $1), (SELECT name FROM workflows WHERE id = $2)";
-    let (project, workflow): (Option<String>, Option<String>) =
-        on_db!(db, pool => sqlx::query_as(sql).bind(project_id).bind(workflow_id).fetch_one(pool).await)?;
-    Ok((project.unwrap_or_default(), workflow))
+) -> Result<ClaimContext, sqlx::Error> {
+    let sql = "SELECT p.name, (SELECT w.name FROM workflows w WHERE w.id = $1), s.name, s.ciphertext \
+               FROM projects p LEFT JOIN secrets s ON s.project_id = p.id WHERE p.id = $2";
+    type Row = (String, Option<String>, Option<String>, Option<String>);
+    let rows: Vec<Row> =
+        on_db!(db, pool => sqlx::query_as(sql).bind(workflow_id).bind(project_id).fetch_all(pool).await)?;
+    let mut context = ClaimContext::default();
+    for (project, workflow, name, sealed) in rows {
+        context.project = project;
+        context.workflow = workflow;
+        if let (Some(name), Some(sealed)) = (name, sealed) {
+            context.sealed_secrets.push((name, sealed));
+        }
+    }
+    Ok(context)
 }
 
-/// Records that an agent was heard from (at most every 2 s, so claims stay cheap).
+/// A workflow's name.
+pub async fn workflow_name(db: &Db, workflow_id: &str) -> Result<Option<String>, sqlx::Error> {
+    let sql = "SELECT name FROM workflows WHERE id = $1";
+    let row: Option<(String,)> =
+        on_db!(db, pool => sqlx::query_as(sql).bind(workflow_id).fetch_optional(pool).await)?;
+    Ok(row.map(|(name,)| name))
+}
+
+/// Records that an agent was heard from (at most every 2 s: a no-op update is cheap).
 pub async fn touch_agent(db: &Db, agent_id: &str, now: i64) -> Result<(), sqlx::Error> {
     let sql = "UPDATE agents SET last_heartbeat_at = $1 WHERE id = $2 \
                AND (last_heartbeat_at IS NULL OR last_heartbeat_at < $3)";
@@ -169,46 +209,55 @@ pub struct Retry {
     pub not_before: i64,
 }
 
-/// Ends a running execution (`how`), with `result` (JSON) at `now`, and queues `retry` in the
-/// same transaction: a copy with the next attempt number, linked to the first and previous
-/// attempts. Conditional on the execution still running (and, to complete, on its holder; to
-/// lose it, on its lease having expired), so of two racing transitions exactly one returns
-/// true, and only that one queues a retry.
+/// Ends a running execution (`how`), with `result` (JSON) at `now`; `None` when it was not
+/// running (or, to complete it, not held by that agent; to lose it, its lease was renewed).
+/// Conditional, so of two racing transitions exactly one gets the row. When the final state
+/// can be retried, this runs in a transaction that also queues the retry `plan` makes from the
+/// row: a copy with the next attempt number, linked to the first and previous attempts, so
+/// only the winner queues one, and a crash cannot lose it.
 pub async fn finish(
     db: &Db,
     id: &str,
     how: Finish<'_>,
     result: &str,
     now: i64,
-    retry: Option<&Retry>,
-) -> Result<bool, sqlx::Error> {
+    plan: impl FnOnce(&ExecutionRow) -> Option<Retry>,
+) -> Result<Option<(ExecutionRow, Option<Retry>)>, sqlx::Error> {
     let complete = "UPDATE executions SET state = $1, finished_at = $2, result = $3 \
-                    WHERE id = $4 AND agent_id = $5 AND state = 'running'";
+                    WHERE id = $4 AND agent_id = $5 AND state = 'running' RETURNING *";
     let lose = "UPDATE executions SET state = 'lost', finished_at = $1, result = $2 \
-                WHERE id = $3 AND state = 'running' AND lease_until < $1";
+                WHERE id = $3 AND state = 'running' AND lease_until < $1 RETURNING *";
     let insert_retry = "INSERT INTO executions (id, project_id, workflow_id, origin, state, spec, labels, attempt, \
                         first_attempt_id, previous_attempt_id, scheduled_for, not_before, created_by, created_at) \
                         SELECT $1, project_id, workflow_id, 'rty', 'queued', spec, labels, attempt + 1, \
                         COALESCE(first_attempt_id, id), id, scheduled_for, $2, created_by, $3 \
                         FROM executions WHERE id = $4";
+    let retryable = match how {
+        Finish::Complete { state, .. } => matches!(state, ExecutionState::Failed | ExecutionState::TimedOut),
+        Finish::Lost => true,
+    };
     on_db!(db, pool => {
-        let mut tx = pool.begin().await?;
-        let changed = match how {
-            Finish::Complete { agent_id, state } => sqlx::query(complete)
-                .bind(state.as_str()).bind(now).bind(result).bind(id).bind(agent_id)
-                .execute(&mut *tx).await?.rows_affected(),
-            Finish::Lost => sqlx::query(lose).bind(now).bind(result).bind(id).execute(&mut *tx).await?.rows_affected(),
+        let transition = match how {
+            Finish::Complete { agent_id, state } => sqlx::query_as::<_, ExecutionRow>(complete)
+                .bind(state.as_str()).bind(now).bind(result).bind(id).bind(agent_id),
+            Finish::Lost => sqlx::query_as::<_, ExecutionRow>(lose).bind(now).bind(result).bind(id),
         };
-        if changed != 1 {
-            tx.rollback().await?;
-            return Ok(false);
+        if !retryable {
+            // One statement: a success or a cancel never queues anything.
+            return Ok(transition.fetch_optional(pool).await?.map(|row| (row, None)));
         }
-        if let Some(retry) = retry {
+        let mut tx = pool.begin().await?;
+        let Some(row) = transition.fetch_optional(&mut *tx).await? else {
+            tx.rollback().await?;
+            return Ok(None);
+        };
+        let retry = plan(&row);
+        if let Some(retry) = &retry {
             sqlx::query(insert_retry).bind(&retry.id).bind(retry.not_before).bind(now).bind(id)
                 .execute(&mut *tx).await?;
         }
         tx.commit().await?;
-        Ok(true)
+        Ok(Some((row, retry)))
     })
 }
 
@@ -306,4 +355,24 @@ pub async fn revoke_agent(db: &Db, id: &str) -> Result<bool, sqlx::Error> {
     let sql = "UPDATE agents SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2";
     let n = on_db!(db, pool => sqlx::query(sql).bind(now_ms()).bind(id).execute(pool).await.map(|r| r.rows_affected()))?;
     Ok(n == 1)
+}
+
+/// Replaces an agent's labels.
+pub async fn set_agent_labels(
+    db: &Db,
+    id: &str,
+    labels: &BTreeMap<String, String>,
+) -> Result<(), sqlx::Error> {
+    let labels = serde_json::to_string(labels).expect("labels serialize");
+    on_db!(db, pool => sqlx::query("UPDATE agents SET labels = $1 WHERE id = $2").bind(&labels).bind(id)
+        .execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// One agent.
+pub async fn agent_by_id(db: &Db, id: &str) -> Result<Option<Agent>, sqlx::Error> {
+    let sql = "SELECT id, name, labels, created_at, last_heartbeat_at, revoked_at FROM agents WHERE id = $1";
+    let row: Option<AgentTuple> =
+        on_db!(db, pool => sqlx::query_as(sql).bind(id).fetch_optional(pool).await)?;
+    Ok(row.map(agent))
 }

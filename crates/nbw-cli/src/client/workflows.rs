@@ -1,0 +1,197 @@
+//! `nbw wf`: the project's workflows on the server.
+
+use clap::{Args, Subcommand};
+use nbw_core::api::{Origin, RunWorkflow, Workflow};
+
+use super::credentials::Session;
+use super::executions::{self, WatchArgs};
+use super::output::{self, Format};
+use super::{CliError, CliResult, OK, ParamArgs, ProjectArg, ServerArg, exit_codes};
+
+/// The project's workflows on the server: list, show, enable, disable, delete, run now.
+#[derive(Args, Debug)]
+#[command(after_help = concat!("Examples:
+  nbw wf list
+  nbw wf show nightly -o yaml
+  nbw wf run nightly -p days 7 --watch
+  nbw wf disable nightly
+
+", exit_codes!()))]
+pub struct WfArgs {
+    #[command(subcommand)]
+    command: WfCommand,
+    #[command(flatten)]
+    project: ProjectArg,
+    #[command(flatten)]
+    server: ServerArg,
+}
+
+#[derive(Subcommand, Debug)]
+enum WfCommand {
+    /// The workflows: schedule, next run, state.
+    #[command(visible_alias = "ls")]
+    List {
+        /// Output format.
+        #[arg(short = 'o', long = "output", value_enum, default_value_t)]
+        format: Format,
+    },
+    /// One workflow in full.
+    Show {
+        /// The workflow's name.
+        name: String,
+        /// Output format.
+        #[arg(short = 'o', long = "output", value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Let the schedule fire.
+    Enable {
+        /// The workflow's name.
+        name: String,
+    },
+    /// Stop the schedule (run-now still works; running executions go on).
+    Disable {
+        /// The workflow's name.
+        name: String,
+    },
+    /// Delete a workflow from the server (its history stays). `nbw push` creates it again while
+    /// nbw.yaml lists it.
+    #[command(visible_alias = "delete")]
+    Rm {
+        /// The workflow's name.
+        name: String,
+    },
+    /// Run a workflow now, with parameters overriding its own.
+    Run {
+        /// The workflow's name.
+        name: String,
+        #[command(flatten)]
+        params: ParamArgs,
+        #[command(flatten)]
+        watch: WatchArgs,
+        /// Output format of the execution.
+        #[arg(short = 'o', long = "output", value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+/// "cron 0 3 * * * (Europe/Berlin)", "every 10m", "-".
+pub fn schedule_text(workflow: &Workflow) -> String {
+    match &workflow.spec.schedule {
+        None => "-".into(),
+        Some(s) => match (&s.cron, s.interval_secs) {
+            (Some(cron), _) => match &s.timezone {
+                Some(tz) => format!("{cron} ({tz})"),
+                None => cron.clone(),
+            },
+            (None, Some(secs)) => {
+                format!("every {}", humantime::format_duration(std::time::Duration::from_secs(secs)))
+            }
+            (None, None) => "-".into(),
+        },
+    }
+}
+
+pub async fn wf(args: WfArgs) -> CliResult {
+    let project = args.project.name()?;
+    let mut session = Session::open(args.server.server.as_deref())?;
+    let client = session.client().await?;
+    let doing = |what: &str, name: &str| format!("{what} workflow {name:?} of project {project}");
+    match args.command {
+        WfCommand::List { format } => {
+            let list = client
+                .workflows(&project)
+                .await
+                .map_err(|e| CliError::from_client(e, &format!("listing the workflows of {project}")))?;
+            output::print(format, &list, || {
+                if list.is_empty() {
+                    return format!(
+                        "Project {project} has no workflows yet: list them in nbw.yaml and `nbw push`."
+                    );
+                }
+                let mut table =
+                    output::table(["name", "notebook", "schedule", "enabled", "next run", "bundle"]);
+                for w in &list {
+                    table.add_row([
+                        w.name.clone(),
+                        w.spec.notebook.clone(),
+                        schedule_text(w),
+                        if w.enabled { "yes".into() } else { "no".into() },
+                        w.next_fire_at.map(output::ago).unwrap_or_else(|| "-".into()),
+                        w.spec.bundle_version.clone().unwrap_or_else(|| "latest".into()),
+                    ]);
+                }
+                table.to_string()
+            });
+        }
+        WfCommand::Show { name, format } => {
+            let w = client
+                .workflow(&project, &name)
+                .await
+                .map_err(|e| CliError::from_client(e, &doing("reading", &name)))?;
+            output::print(format, &w, || {
+                let mut table = output::table(["field", "value"]);
+                let params = serde_json::to_string(&w.spec.parameters).unwrap_or_default();
+                let labels = serde_json::to_string(&w.spec.labels).unwrap_or_default();
+                let notifications = serde_json::to_string(&w.spec.notifications).unwrap_or_default();
+                let rows: Vec<(&str, String)> = vec![
+                    ("name", w.name.clone()),
+                    ("notebook", w.spec.notebook.clone()),
+                    ("parameters", params),
+                    ("schedule", schedule_text(&w)),
+                    ("enabled", w.enabled.to_string()),
+                    (
+                        "next run",
+                        w.next_fire_at
+                            .map(|t| format!("{t} ({})", output::ago(t)))
+                            .unwrap_or_else(|| "-".into()),
+                    ),
+                    ("bundle", w.spec.bundle_version.clone().unwrap_or_else(|| "latest".into())),
+                    ("runtime", w.spec.runtime.clone().unwrap_or_else(|| "-".into())),
+                    ("labels", labels),
+                    ("timeout", w.spec.timeout_secs.map(|s| format!("{s}s")).unwrap_or_else(|| "-".into())),
+                    ("retries", w.spec.retries.max_retries.to_string()),
+                    ("notifications", notifications),
+                    ("updated", output::ago(w.updated_at)),
+                ];
+                for (field, value) in rows {
+                    table.add_row([field.to_owned(), value]);
+                }
+                table.to_string()
+            });
+        }
+        WfCommand::Enable { name } => {
+            client
+                .set_workflow_enabled(&project, &name, true)
+                .await
+                .map_err(|e| CliError::from_client(e, &doing("enabling", &name)))?;
+            eprintln!("{} workflow {name} enabled", output::ok_mark().for_stderr());
+        }
+        WfCommand::Disable { name } => {
+            client
+                .set_workflow_enabled(&project, &name, false)
+                .await
+                .map_err(|e| CliError::from_client(e, &doing("disabling", &name)))?;
+            eprintln!("{} workflow {name} disabled", output::ok_mark().for_stderr());
+        }
+        WfCommand::Rm { name } => {
+            client
+                .delete_workflow(&project, &name)
+                .await
+                .map_err(|e| CliError::from_client(e, &doing("deleting", &name)))?;
+            eprintln!("{} workflow {name} deleted from project {project}", output::ok_mark().for_stderr());
+            let listed = args.project.load().ok().is_some_and(|p| p.spec.workflows.contains_key(&name));
+            if listed {
+                eprintln!("note: nbw.yaml still lists {name}: the next `nbw push` creates it again");
+            }
+        }
+        WfCommand::Run { name, params, watch, format } => {
+            let request = RunWorkflow { parameters: params.collect()?, origin: Some(Origin::Cli) };
+            let execution = client
+                .run_workflow(&project, &name, &request)
+                .await
+                .map_err(|e| CliError::from_client(e, &doing("running", &name)))?;
+            return executions::started(&mut session, execution, &watch, format).await;
+        }
+    }
+    Ok(OK)
+}
