@@ -196,6 +196,18 @@ async fn init_push_run_watch_history_logs_outputs_cancel_and_secrets() {
     assert_eq!(code, 0, "{out}{err}");
     let sleepy = serde_json::from_str::<Value>(&out).unwrap()["id"].as_str().unwrap().to_owned();
     wait_state(&server, &sleepy, "running", Duration::from_secs(60)).await;
+    // `nbw logs` of a running execution prints what is stored so far and returns.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (code, out, err) = run(nbw(&config, dir.path()).args(["logs", &sleepy]));
+        assert_eq!(code, 0, "{out}{err}");
+        if out.contains("started") {
+            assert!(err.contains("still running"), "{err}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the sleepy notebook never printed: {out}{err}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     let (code, out, err) = run(nbw(&config, dir.path()).args(["cancel", &sleepy, "--wait"]));
     assert_eq!(code, 0, "{out}{err}");
     assert!(err.contains("cancelled"), "{err}");
@@ -329,7 +341,7 @@ fn an_invalid_or_missing_project_file_is_bad_input_pointing_at_the_line() {
     .unwrap();
     let (code, _, err) = run(nbw(&config, dir.path()).arg("push"));
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("nbw.yaml:5:5: unknown field `schedul`"), "{err}");
+    assert!(err.contains("nbw.yaml:5:5: workflows.a: unknown field `schedul`"), "{err}");
     assert!(err.contains("`schedule`"), "the expected fields are named: {err}");
 
     std::fs::write(

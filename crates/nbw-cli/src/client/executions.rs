@@ -253,6 +253,8 @@ impl Printer {
                 let cells = p["code_cells"].as_u64().unwrap_or(0);
                 let kernel = p["kernel"].as_str().unwrap_or("?").to_owned();
                 if self.progress {
+                    // The spinner goes first: two bars on one line would leave it drawn.
+                    self.bar = None;
                     self.bar = Some(Bar::cells(cells, &format!("Running ({kernel})")));
                 } else {
                     self.out(&format!("--- run started on kernel {kernel}: {cells} code cells ---\n"), true);
@@ -661,14 +663,14 @@ pub async fn history(args: HistoryArgs) -> CliResult {
                 (Some(a), None) => format!("{} so far", output::ago(a).trim_end_matches(" ago")),
                 _ => "-".into(),
             };
-            table.add_row([
-                e.id.clone(),
-                workflow.unwrap_or_else(|| "-".into()),
-                e.spec.notebook.clone(),
-                output::state(e.state).to_string(),
-                output::ago(e.created_at),
-                took,
-                if e.has_output { "yes".into() } else { "-".into() },
+            table.add_row(vec![
+                comfy_table::Cell::new(&e.id),
+                comfy_table::Cell::new(workflow.unwrap_or_else(|| "-".into())),
+                comfy_table::Cell::new(&e.spec.notebook),
+                output::state_cell(e.state),
+                comfy_table::Cell::new(output::ago(e.created_at)),
+                comfy_table::Cell::new(took),
+                comfy_table::Cell::new(if e.has_output { "yes" } else { "-" }),
             ]);
         }
         table.to_string()

@@ -22,8 +22,8 @@ use super::{CliError, CliResult, LOGIN, OK, exit_codes, interactive, prompt_line
 pub struct LoginArgs {
     /// The server's URL (default: --server, NBW_SERVER, the last login, or http://127.0.0.1:8080).
     url: Option<String>,
-    /// The server's URL (same as URL).
-    #[arg(long, env = "NBW_SERVER", conflicts_with = "url")]
+    /// The server's URL (URL wins when both are given).
+    #[arg(long, env = "NBW_SERVER")]
     server: Option<String>,
     /// The user name (asked for when missing).
     #[arg(short, long, env = "NBW_USERNAME")]

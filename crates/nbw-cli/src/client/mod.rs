@@ -178,7 +178,7 @@ impl ProjectArg {
     pub fn find_file(&self) -> CliResult<PathBuf> {
         if let Some(file) = &self.file {
             if file.is_dir() {
-                return Ok(self.check_exists(file.join(project::FILE_NAME))?);
+                return self.check_exists(file.join(project::FILE_NAME));
             }
             return self.check_exists(file.clone());
         }

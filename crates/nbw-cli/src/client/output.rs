@@ -57,6 +57,22 @@ pub fn state(state: ExecutionState) -> StyledObject<&'static str> {
     }
 }
 
+/// A table cell with a state, coloured like [`state`] (comfy-table measures plain text, so the
+/// colour goes through the cell, not through escape codes in the text).
+pub fn state_cell(state: ExecutionState) -> comfy_table::Cell {
+    use comfy_table::Color;
+    let cell = comfy_table::Cell::new(state.as_str());
+    if !console::colors_enabled() {
+        return cell;
+    }
+    match state {
+        ExecutionState::Succeeded => cell.fg(Color::Green),
+        ExecutionState::Failed | ExecutionState::Lost => cell.fg(Color::Red),
+        ExecutionState::TimedOut | ExecutionState::Cancelled => cell.fg(Color::Yellow),
+        ExecutionState::Queued | ExecutionState::Running => cell.fg(Color::Cyan),
+    }
+}
+
 /// "3 minutes ago", "in 2 hours".
 pub fn ago(time: DateTime<Utc>) -> String {
     let delta = Utc::now().signed_duration_since(time);
