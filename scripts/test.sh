@@ -28,4 +28,4 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "== cargo test"
 # Kernel tests start real kernels; two at a time is what 2 cores carry without timeouts.
-cargo test --workspace --locked -- --test-threads 2
+cargo test --workspace --locked --no-fail-fast -- --test-threads 2

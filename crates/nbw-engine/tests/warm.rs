@@ -1,15 +1,15 @@
 //! A kernel started ahead of time runs a notebook exactly as a fresh one would: the run's
 //! working directory and environment, execution counts from 1, nothing of the setup in the
-//! notebook or the kernel's history.
+//! notebook or the kernel's history. (How much faster it is, `scripts/bench-agent.sh` measures.)
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use nbw_core::params::Parameters;
 use nbw_engine::{ExecuteOptions, KernelSearch, Notebook, RunStatus, WarmKernel, execute_with};
 use nbw_testkit::{cell_text, notebook};
 
 #[tokio::test(flavor = "current_thread")]
-async fn a_warm_kernel_behaves_like_a_fresh_one_and_starts_faster() {
+async fn a_warm_kernel_behaves_like_a_fresh_one() {
     let search = KernelSearch { python: Some(nbw_testkit::python()) };
     let warm = WarmKernel::start("python3", &search, Duration::from_secs(60)).await.unwrap();
     let dir = nbw_testkit::tempdir();
@@ -33,14 +33,12 @@ async fn a_warm_kernel_behaves_like_a_fresh_one_and_starts_faster() {
     let run =
         execute_with(Notebook::from_value(nb).unwrap(), &Parameters::default(), options, Some(warm)).unwrap();
     let outcome = run.outcome().await;
-    let warm_time = started.elapsed();
     assert_eq!(outcome.status, RunStatus::Succeeded, "{:?}", outcome.message);
     let cells = outcome.notebook.cells();
     let expected_dir = dir.path().canonicalize().unwrap();
     assert_eq!(cell_text(&cells[0]), format!("{}\nweb.x it's \"quoted\"\n\n", expected_dir.display()));
     assert_eq!(cells[0]["execution_count"], 1);
     assert_eq!(cell_text(&cells[1]), "3 []\n", "only the two cells are in the history");
-    assert!(warm_time < Duration::from_millis(400), "a warm run of two cells took {warm_time:?}");
 }
 
 #[tokio::test(flavor = "current_thread")]
