@@ -33,7 +33,7 @@ use crate::db::{Db, now_ms, to_time};
 use crate::error::ApiError;
 use crate::metrics::StateLabel;
 use crate::store::executions::{self, ExecutionRow};
-use crate::store::queue::{self as store, Finish, Retry};
+use crate::store::queue::{self as store, ClaimContext, Finish, Retry};
 
 /// The PostgreSQL channel that announces new work.
 pub const WORK_CHANNEL: &str = "nbw_work";
@@ -144,10 +144,10 @@ pub async fn claim(state: &AppState, agent: &AgentCaller, wait: Duration) -> Res
         // Registered before looking, so work queued while we look still wakes us.
         let woken = state.wake.notified();
         let now = now_ms();
-        if let Some(row) =
+        if let Some((row, context)) =
             store::claim_next(&state.db, &agent.agent_id, &labels, now, now + lease_ms(state)).await?
         {
-            return Ok(Some(claim_of(state, row, now).await?));
+            return Ok(Some(claim_of(state, row, context, now)?));
         }
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
         if left.is_zero() {
@@ -163,11 +163,10 @@ pub async fn claim(state: &AppState, agent: &AgentCaller, wait: Duration) -> Res
     }
 }
 
-async fn claim_of(state: &AppState, row: ExecutionRow, now: i64) -> Result<Claim, ApiError> {
+fn claim_of(state: &AppState, row: ExecutionRow, context: ClaimContext, now: i64) -> Result<Claim, ApiError> {
     let waited = (now - row.not_before.max(row.created_at)).max(0);
     state.metrics.claim_latency.observe(waited as f64 / 1000.0);
     // That execution's project's secrets only (the associated data binds each to its project).
-    let context = store::claim_context(&state.db, &row.project_id, row.workflow_id.as_deref()).await?;
     let secrets = context
         .sealed_secrets
         .iter()

@@ -433,3 +433,53 @@ both_backends!(bundles_download_only_for_the_holder, |backend| async move {
     f.complete(&agent, &execution.id, "succeeded").await;
     assert_error(f.server.get(&url, &agent.token).await, StatusCode::NOT_FOUND, "not_found");
 });
+
+/// PostgreSQL only: work queued through one server wakes a claim waiting on another, through
+/// `NOTIFY nbw_work` and the other server's listener (not its one-second recheck).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn work_queued_on_one_server_wakes_a_claim_waiting_on_another() {
+    let f = Fixture::new(support::Backend::Postgres).await;
+    let project = f.project("multi").await;
+    let agent = f.agent("waiter", json!({})).await;
+
+    let dir = nbw_testkit::tempdir();
+    let db = nbw_server::db::Db::connect(&f.server.database_url).await.unwrap();
+    let state = nbw_server::app::AppState::new(
+        db,
+        support::test_config(dir.path()),
+        nbw_server::auth::Keys::from_secret(&[42; 32]),
+        nbw_server::artifacts::Artifacts::in_memory(),
+    );
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let loops = nbw_server::queue::spawn_loops(&state, &shutdown);
+    let other =
+        support::TestServer::serve(state, support::Backend::Postgres, f.server.database_url.clone(), dir)
+            .await;
+    tokio::time::sleep(Duration::from_millis(500)).await; // the listener connects
+
+    let waiting = {
+        let (base, token) = (other.base.clone(), agent.token.clone());
+        tokio::spawn(async move {
+            let response = reqwest::Client::new()
+                .post(format!("{base}/v1/agent/claim"))
+                .bearer_auth(token)
+                .json(&json!({"wait_secs": 10}))
+                .send()
+                .await
+                .unwrap();
+            let body: Value = response.json().await.unwrap();
+            (Instant::now(), body)
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let queued_at = Instant::now();
+    let execution = f.run(&project).await;
+    let (claimed_at, body) = waiting.await.unwrap();
+    assert_eq!(body["claim"]["execution"]["id"], execution.id.as_str());
+    let latency = claimed_at - queued_at;
+    assert!(latency < Duration::from_millis(300), "woken {latency:?} after the enqueue on the other server");
+    shutdown.cancel();
+    for handle in loops {
+        handle.await.unwrap();
+    }
+}
