@@ -29,7 +29,6 @@ async fn a_warm_kernel_behaves_like_a_fresh_one() {
         ],
         ..ExecuteOptions::default()
     };
-    let started = Instant::now();
     let run =
         execute_with(Notebook::from_value(nb).unwrap(), &Parameters::default(), options, Some(warm)).unwrap();
     let outcome = run.outcome().await;

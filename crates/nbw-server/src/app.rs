@@ -12,6 +12,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::api;
 use crate::artifacts::Artifacts;
 use crate::auth::Keys;
+use crate::auth::caller::AgentTokenCache;
 use crate::config::Config;
 use crate::db::Db;
 use crate::metrics::Metrics;
@@ -32,6 +33,8 @@ pub struct AppState {
     pub wake: Arc<Wake>,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
+    /// Agent tokens checked in the last second.
+    pub agent_tokens: Arc<AgentTokenCache>,
 }
 
 impl AppState {
@@ -44,6 +47,7 @@ impl AppState {
             artifacts: Arc::new(artifacts),
             wake: Arc::new(Wake::default()),
             metrics: Arc::new(Metrics::default()),
+            agent_tokens: Arc::new(AgentTokenCache::default()),
         }
     }
 }

@@ -155,7 +155,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn sqlite_binds_dollar_placeholders_in_order_of_first_use() {
+    async fn sqlite_binds_dollar_placeholders_by_number() {
         let db = Db::connect("sqlite::memory:").await.unwrap();
         let Db::Sqlite(pool) = &db else { unreachable!() };
         let row: (i64, String, i64) = sqlx::query_as("SELECT $1 + $1, $2, $3")
@@ -166,5 +166,8 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(row, (40, "x".to_owned(), 3));
+        let swapped: (i64, i64) =
+            sqlx::query_as("SELECT $2, $1").bind(1_i64).bind(2_i64).fetch_one(pool).await.unwrap();
+        assert_eq!(swapped, (2, 1), "placeholders bind by number, not by order of appearance");
     }
 }

@@ -7,7 +7,7 @@ mod queue_support;
 mod support;
 
 use std::pin::Pin;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
@@ -171,10 +171,8 @@ both_backends!(live_events_stream_while_the_execution_runs, |backend| async move
     f.events(&agent, id, 1..=2).await;
     assert_eq!(stream.seqs(2).await, vec![1, 2]);
 
-    let posted = Instant::now();
     f.events(&agent, id, 3..=3).await;
     assert_eq!(stream.seqs(1).await, vec![3]);
-    assert!(posted.elapsed() < Duration::from_millis(400), "woken in process: {:?}", posted.elapsed());
 
     // Stored without a local wake-up (as through another server): found by the poll.
     let event = ExecutionEvent {

@@ -48,6 +48,7 @@ async fn hello(
             return Err(ApiError::invalid("label keys must have 1 to 64 characters"));
         }
         store::set_agent_labels(&state.db, &agent.agent_id, labels).await?;
+        state.agent_tokens.forget(&agent.agent_id);
     }
     tracing::info!(agent = %agent.agent_id, version = input.version.as_deref().unwrap_or("?"), "agent connected");
     let found = store::agent_by_id(&state.db, &agent.agent_id).await?;

@@ -89,5 +89,6 @@ async fn revoke_agent(
     if !store::revoke_agent(&state.db, &id).await? {
         return Err(ApiError::not_found(format!("agent {id:?}")));
     }
+    state.agent_tokens.forget(&id);
     Ok(StatusCode::NO_CONTENT)
 }

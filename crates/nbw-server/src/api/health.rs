@@ -18,7 +18,8 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn ready(State(state): State<AppState>) -> impl IntoResponse {
-    let ping: Result<(i64,), _> = on_db!(&state.db, pool => sqlx::query_as("SELECT 1").fetch_one(pool).await);
+    let ping: Result<(i64,), _> =
+        on_db!(&state.db, pool => sqlx::query_as("SELECT CAST(1 AS BIGINT)").fetch_one(pool).await);
     match ping {
         Ok(_) => (StatusCode::OK, "ready"),
         Err(e) => {

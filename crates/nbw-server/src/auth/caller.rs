@@ -1,7 +1,9 @@
 //! Authenticating a request: `Authorization: Bearer <token>`, where the token is a user's JWT
 //! access token or an agent's token (`nbwa_...`, stored hashed, revocable).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -80,6 +82,35 @@ impl FromRequestParts<AppState> for UserCaller {
     }
 }
 
+/// How long an agent token stays trusted without a database read. Agents call several times per
+/// execution; a revoked token keeps working on other servers for at most this long (on the
+/// server that revoked it, at once).
+const AGENT_CACHE_TTL: Duration = Duration::from_secs(1);
+
+/// Recently checked agent tokens, by hash.
+#[derive(Debug, Default)]
+pub struct AgentTokenCache {
+    entries: Mutex<HashMap<String, (AgentCaller, Instant)>>,
+}
+
+impl AgentTokenCache {
+    fn get(&self, hash: &str) -> Option<AgentCaller> {
+        let entries = self.entries.lock().expect("agent cache lock");
+        entries.get(hash).filter(|(_, at)| at.elapsed() < AGENT_CACHE_TTL).map(|(caller, _)| caller.clone())
+    }
+
+    fn put(&self, hash: String, caller: AgentCaller) {
+        let mut entries = self.entries.lock().expect("agent cache lock");
+        entries.retain(|_, (_, at)| at.elapsed() < AGENT_CACHE_TTL);
+        entries.insert(hash, (caller, Instant::now()));
+    }
+
+    /// Forgets an agent (revoked, or its labels changed).
+    pub fn forget(&self, agent_id: &str) {
+        self.entries.lock().expect("agent cache lock").retain(|_, (caller, _)| caller.agent_id != agent_id);
+    }
+}
+
 impl FromRequestParts<AppState> for AgentCaller {
     type Rejection = ApiError;
 
@@ -89,12 +120,17 @@ impl FromRequestParts<AppState> for AgentCaller {
             return Err(ApiError::Forbidden("only agents (with an agent token) can use this route".into()));
         }
         let hash = token_hash(token);
+        if let Some(caller) = state.agent_tokens.get(&hash) {
+            return Ok(caller);
+        }
         let sql = "SELECT id, labels FROM agents WHERE token_hash = $1 AND revoked_at IS NULL";
         let row: Option<(String, String)> =
             on_db!(&state.db, pool => sqlx::query_as(sql).bind(&hash).fetch_optional(pool).await)?;
         let (agent_id, labels) =
             row.ok_or_else(|| ApiError::Unauthorized("the agent token is unknown or revoked".into()))?;
         let labels = serde_json::from_str(&labels).unwrap_or_default();
-        Ok(AgentCaller { agent_id, labels })
+        let caller = AgentCaller { agent_id, labels };
+        state.agent_tokens.put(hash, caller.clone());
+        Ok(caller)
     }
 }
