@@ -3,9 +3,8 @@
 //! No `sqlx::Any` (it lacks the types we need): [`Db`] is an enum of the two pools, and
 //! [`on_db!`] expands one query body for both, since sqlx's query API has the same shape for
 //! each. The schema keeps times as epoch milliseconds and JSON as text, so most SQL is one
-//! string for both. Placeholders are `$1, $2, ...`: PostgreSQL's syntax, which SQLite reads as
-//! named parameters bound in order of first appearance, so a statement must mention `$1`
-//! before `$2` and so on (checked by a test below).
+//! string for both. Placeholders are `$1, $2, ...`: PostgreSQL's syntax, which sqlx's SQLite
+//! driver binds by number too (checked by a test below).
 
 use std::str::FromStr;
 use std::time::Duration;
