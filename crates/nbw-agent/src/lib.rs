@@ -148,15 +148,18 @@ async fn introduce(client: &Client, config: &AgentConfig, shutdown: &Cancellatio
     }
 }
 
+/// How long one claim waits on the server for work.
+const CLAIM_WAIT_SECS: u64 = 5;
+
 /// One slot: claim, run, repeat, until shutdown.
 async fn slot(ctx: &RunContext<'_>, running: &Running, shutdown: &CancellationToken) {
     let client = ctx.client;
     let mut backoff = Duration::from_millis(200);
     while !shutdown.is_cancelled() {
-        let claimed = tokio::select! {
-            claimed = client.claim(30) => claimed,
-            _ = shutdown.cancelled() => return,
-        };
+        // A claim in flight is never abandoned: the server may have handed over an execution
+        // already, which would then wait for its lease to expire. Short polls keep a shutdown
+        // from waiting long for one.
+        let claimed = client.claim(CLAIM_WAIT_SECS).await;
         match claimed {
             Ok(answer) => {
                 backoff = Duration::from_millis(200);

@@ -222,6 +222,9 @@ pub fn execute_with(
         problems: Vec::new(),
         warm,
         kernel_exit: None,
+        ahead: None,
+        early: Vec::new(),
+        dead_kernel: None,
     };
     let task = tokio::spawn(runner.run());
     Ok(Execution { events, task, cancel })
@@ -291,6 +294,21 @@ struct Runner {
     warm: Option<WarmKernel>,
     /// The finished run's kernel exiting in the background.
     kernel_exit: Option<tokio::task::JoinHandle<()>>,
+    /// The next cell, already sent: its index and request id.
+    ahead: Option<(usize, String)>,
+    /// Messages of the cell sent ahead, received before its turn.
+    early: Vec<KernelMessage>,
+    /// Why the kernel died while the cell sent ahead was running (reported for that cell).
+    dead_kernel: Option<String>,
+}
+
+/// What has arrived for the running cell.
+#[derive(Default)]
+struct Progress {
+    reply: Option<Value>,
+    idle: bool,
+    /// After the reply, the idle status must come before this.
+    idle_deadline: Option<Instant>,
 }
 
 impl Runner {
@@ -437,15 +455,20 @@ impl Runner {
         run_deadline: Option<Instant>,
         next_checkpoint: &mut Option<Instant>,
     ) -> CellEnd {
-        let code = notebook::source(&self.notebook.cells()[index]).to_owned();
-        let msg_id = match session.execute(&code, !self.allows_errors(index)).await {
-            Ok(id) => id,
-            Err(e) => {
-                return CellEnd {
-                    status: CellStatus::KernelDied,
-                    kernel_gone: false,
-                    cause: Some(e.to_string()),
-                };
+        let msg_id = match self.ahead.take() {
+            Some((ahead, id)) if ahead == index => id,
+            _ => {
+                let code = notebook::source(&self.notebook.cells()[index]).to_owned();
+                match session.execute(&code, !self.allows_errors(index)).await {
+                    Ok(id) => id,
+                    Err(e) => {
+                        return CellEnd {
+                            status: CellStatus::KernelDied,
+                            kernel_gone: false,
+                            cause: Some(e.to_string()),
+                        };
+                    }
+                }
             }
         };
         let cell_deadline = self.options.cell_timeout.map(|t| Instant::now() + t);
@@ -453,19 +476,26 @@ impl Runner {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        let mut reply: Option<Value> = None;
-        let mut idle = false;
-        let mut idle_deadline: Option<Instant> = None;
+        let mut cell = Progress::default();
+        // What this cell sent while the previous one was still finishing.
+        for m in std::mem::take(&mut self.early) {
+            if m.parent_id.as_deref() == Some(msg_id.as_str()) {
+                self.apply(index, m, &mut cell);
+            }
+        }
+        if let Some(cause) = self.dead_kernel.take() {
+            return CellEnd { status: CellStatus::KernelDied, kernel_gone: true, cause: Some(cause) };
+        }
         let mut stopping: Option<(CellStatus, String, Instant)> = None;
         let mut sockets_open = true;
         loop {
-            if reply.is_some() && idle {
+            if cell.reply.is_some() && cell.idle {
                 break;
             }
             let wake = [
                 deadline.filter(|_| stopping.is_none()),
                 stopping.as_ref().map(|s| s.2),
-                idle_deadline,
+                cell.idle_deadline,
                 *next_checkpoint,
             ]
             .into_iter()
@@ -474,21 +504,17 @@ impl Runner {
             tokio::select! {
                 incoming = session.recv(), if sockets_open => match incoming {
                     Some(Incoming::Message(m)) => {
-                        if m.parent_id.as_deref() == Some(msg_id.as_str()) {
+                        let ours = m.parent_id.as_deref() == Some(msg_id.as_str());
+                        if ours {
                             self.gaps.arm();
                         }
                         self.gaps.observe(&m.msg_id);
-                        if m.parent_id.as_deref() != Some(msg_id.as_str()) {
-                            continue;
-                        }
-                        match m.channel {
-                            Channel::IoPub => idle |= self.on_iopub(index, &m),
-                            Channel::Shell if m.msg_type == "execute_reply" => {
-                                self.on_reply(index, &m);
-                                reply = Some(m.content);
-                                idle_deadline = Some(Instant::now() + self.options.iopub_timeout);
+                        if ours {
+                            if self.apply(index, m, &mut cell) && stopping.is_none() {
+                                self.send_ahead(index, session, &cell).await;
                             }
-                            _ => {}
+                        } else if self.ahead.as_ref().is_some_and(|(_, id)| m.parent_id.as_deref() == Some(id.as_str())) {
+                            self.early.push(m);
                         }
                     }
                     Some(Incoming::Corrupt(channel, why)) => {
@@ -497,10 +523,15 @@ impl Runner {
                     Some(Incoming::Closed) | None => sockets_open = false,
                 },
                 status = kernel.wait() => {
-                    let (status, cause) = match stopping {
+                    let (status, cause) = match stopping.take() {
                         Some((status, cause, _)) => (status, cause),
                         None => (CellStatus::KernelDied, self.death_message(kernel, status)),
                     };
+                    if status == CellStatus::KernelDied && cell.reply.is_some() && self.ahead.is_some() {
+                        // This cell had finished: the kernel died in the one sent ahead.
+                        self.dead_kernel = Some(cause);
+                        break;
+                    }
                     return CellEnd { status, kernel_gone: true, cause: Some(cause) };
                 }
                 _ = self.cancel.cancelled(), if stopping.is_none() => {
@@ -520,7 +551,7 @@ impl Runner {
                         let cause = self.timeout_message(cell_deadline.is_some_and(|c| now >= c));
                         stopping = Some(self.interrupt(kernel, session, CellStatus::TimedOut, cause).await);
                     }
-                    if idle_deadline.is_some_and(|d| now >= d) && !idle {
+                    if cell.idle_deadline.is_some_and(|d| now >= d) && !cell.idle {
                         self.problems.push(format!(
                             "cell {index}: no idle status within {} s of its reply",
                             self.options.iopub_timeout.as_secs()
@@ -537,11 +568,46 @@ impl Runner {
         if let Some((status, cause, _)) = stopping {
             return CellEnd { status, kernel_gone: false, cause: Some(cause) };
         }
-        let ok = reply.as_ref().and_then(|r| r.get("status")).and_then(Value::as_str) != Some("error");
+        let ok = cell.reply.as_ref().and_then(|r| r.get("status")).and_then(Value::as_str) != Some("error");
         CellEnd {
             status: if ok { CellStatus::Ok } else { CellStatus::Error },
             kernel_gone: false,
             cause: None,
+        }
+    }
+
+    /// Applies a message of the running cell; returns whether it was the execute reply.
+    fn apply(&mut self, index: usize, m: KernelMessage, cell: &mut Progress) -> bool {
+        match m.channel {
+            Channel::IoPub => {
+                cell.idle |= self.on_iopub(index, &m);
+                false
+            }
+            Channel::Shell if m.msg_type == "execute_reply" => {
+                self.on_reply(index, &m);
+                cell.reply = Some(m.content);
+                cell.idle_deadline = Some(Instant::now() + self.options.iopub_timeout);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Once a cell has replied, sends the next code cell at once, so the kernel starts it while
+    /// the last outputs of this one are still on their way: the kernel never waits for nbw
+    /// between cells. Not after a failure that stops the run, nor once a cancel was asked for.
+    /// (A kernel asked to stop on error aborts whatever was queued behind the failing cell.)
+    async fn send_ahead(&mut self, index: usize, session: &mut Session, cell: &Progress) {
+        let failed = cell.reply.as_ref().and_then(|r| r.get("status")).and_then(Value::as_str) != Some("ok");
+        if (failed && !self.allows_errors(index)) || self.cancel.is_cancelled() {
+            return;
+        }
+        let Some(next) = (index + 1..self.notebook.cells().len()).find(|&k| self.runs(k)) else {
+            return;
+        };
+        let code = notebook::source(&self.notebook.cells()[next]).to_owned();
+        if let Ok(id) = session.execute(&code, !self.allows_errors(next)).await {
+            self.ahead = Some((next, id));
         }
     }
 
@@ -642,7 +708,10 @@ impl Runner {
                 Incoming::Closed => {}
             }
         }
-        let missing = self.gaps.missing();
+        // The numbering check is proven on ipykernel; bash_kernel was seen to skip numbers now and
+        // then without losing output, so for other kernels only the idle statuses and unreadable
+        // messages decide.
+        let missing = if self.language.eq_ignore_ascii_case("python") { self.gaps.missing() } else { 0 };
         if missing > 0 {
             self.problems
                 .push(format!("{missing} kernel message(s) never arrived (a gap in the message numbers)"));

@@ -9,7 +9,9 @@
 //! Tracking starts at the first message answering nbw's first execute request: earlier
 //! broadcasts may have gone out before the subscription was in place. Each `{session}_{pid}`
 //! prefix counts on its own (a forked child process gets its own pid). Kernels whose ids do
-//! not follow this shape (UUIDs) cannot be checked this way and are not flagged.
+//! not follow this shape (UUIDs) cannot be checked this way and are not flagged, and the run
+//! applies the check to Python kernels only: bash_kernel, also built on ipykernel, was seen to
+//! skip numbers now and then with every output arriving.
 
 use std::collections::{BTreeSet, HashMap};
 
