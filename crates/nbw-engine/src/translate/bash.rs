@@ -94,8 +94,15 @@ fn scalar_word(value: &ParamValue) -> Result<String, String> {
     })
 }
 
-/// Python's `shlex.quote`.
+/// Python's `shlex.quote`, except for strings with control characters: those are written in
+/// ANSI-C quoting (`$'a\nb'`). The bash kernel reads code through an interactive shell, where a
+/// newline inside quotes starts a continuation line that history expansion can rewrite (`^`
+/// at its start is a quick substitution) and a tab or a carriage return is taken by the
+/// terminal; papermill's `'a\nb'` arrives changed there.
 fn shlex_quote(s: &str) -> String {
+    if s.chars().any(|c| c.is_ascii_control()) {
+        return ansi_c_quote(s);
+    }
     if s.is_empty() {
         return "''".to_owned();
     }
@@ -104,6 +111,24 @@ fn shlex_quote(s: &str) -> String {
         return s.to_owned();
     }
     format!("'{}'", s.replace('\'', "'\"'\"'"))
+}
+
+/// Bash's `$'...'` quoting, with every ASCII control character escaped.
+fn ansi_c_quote(s: &str) -> String {
+    let mut out = String::from("$'");
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_ascii_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
 }
 
 #[cfg(test)]
@@ -143,7 +168,8 @@ mod tests {
         assert_eq!(one(ParamValue::from("two words")), "'two words'");
         assert_eq!(one(ParamValue::from("it's")), r#"'it'"'"'s'"#);
         assert_eq!(one(ParamValue::from("$HOME")), "'$HOME'");
-        assert_eq!(one(ParamValue::from("a\nb")), "'a\nb'");
+        assert_eq!(one(ParamValue::from("a\nb")), r"$'a\nb'");
+        assert_eq!(one(ParamValue::from("x\n^y\t'\\\u{1b}")), r"$'x\n^y\t\'\\\x1b'");
         assert_eq!(one(ParamValue::from("café")), "'café'");
     }
 
