@@ -47,7 +47,13 @@ fn main() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("NBW_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"))
         .add_directive("zeromq=error".parse().expect("a valid directive"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    // NBW_LOG_FORMAT=json: one JSON object per line, for log collectors.
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if std::env::var("NBW_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Run(args) => run::main(*args),
