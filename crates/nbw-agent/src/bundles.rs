@@ -38,7 +38,9 @@ impl BundleCache {
 
 async fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     tokio::fs::create_dir_all(dir).await.with_context(|| format!("creating {}", dir.display()))?;
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    // A name of its own per download: two slots may fetch the same bundle at once, and the
+    // last rename simply replaces the first (same content, same digest).
+    let tmp = path.with_extension(format!("tmp-{}", nbw_core::ids::random_id()));
     tokio::fs::write(&tmp, bytes).await.with_context(|| format!("writing {}", tmp.display()))?;
     tokio::fs::rename(&tmp, path).await.with_context(|| format!("renaming to {}", path.display()))?;
     Ok(())
