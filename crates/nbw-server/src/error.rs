@@ -47,6 +47,11 @@ impl ApiError {
         ApiError::BadRequest { code: "invalid_request", message: message.into() }
     }
 
+    /// Nothing when `ok`, else a 400 with `code` and the message (made only when needed).
+    pub fn require(ok: bool, code: &'static str, message: impl FnOnce() -> String) -> Result<(), ApiError> {
+        if ok { Ok(()) } else { Err(ApiError::BadRequest { code, message: message() }) }
+    }
+
     /// A 404 naming what was not found.
     pub fn not_found(what: impl std::fmt::Display) -> Self {
         ApiError::NotFound(format!("{what} not found"))

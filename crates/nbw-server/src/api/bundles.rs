@@ -34,16 +34,11 @@ fn check_version(version: &str) -> ApiResult<()> {
     let ok = !version.is_empty()
         && version.len() <= 128
         && version.bytes().all(|b| b.is_ascii_alphanumeric() || b"._+-".contains(&b));
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::BadRequest {
-            code: "invalid_version",
-            message: format!(
-                "bundle version {version:?} is not valid: use 1 to 128 of letters, digits, '.', '_', '+', '-'"
-            ),
-        })
-    }
+    ApiError::require(ok, "invalid_version", || {
+        format!(
+            "bundle version {version:?} is not valid: use 1 to 128 of letters, digits, '.', '_', '+', '-'"
+        )
+    })
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -28,16 +28,11 @@ pub fn check_project_name(name: &str) -> ApiResult<()> {
         && name.len() <= 64
         && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
         && name.as_bytes()[0].is_ascii_alphanumeric();
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::BadRequest {
-            code: "invalid_name",
-            message: format!(
-                "project name {name:?} is not valid: use 1 to 64 lower-case letters, digits, '_' or '-', starting with a letter or digit"
-            ),
-        })
-    }
+    ApiError::require(ok, "invalid_name", || {
+        format!(
+            "project name {name:?} is not valid: use 1 to 64 lower-case letters, digits, '_' or '-', starting with a letter or digit"
+        )
+    })
 }
 
 /// The caller's projects.

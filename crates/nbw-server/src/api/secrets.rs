@@ -28,16 +28,11 @@ fn check_name(name: &str) -> ApiResult<()> {
         && name.len() <= 128
         && !name.as_bytes()[0].is_ascii_digit()
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::BadRequest {
-            code: "invalid_name",
-            message: format!(
-                "secret name {name:?} is not an environment variable name: use letters, digits and '_', not starting with a digit"
-            ),
-        })
-    }
+    ApiError::require(ok, "invalid_name", || {
+        format!(
+            "secret name {name:?} is not an environment variable name: use letters, digits and '_', not starting with a digit"
+        )
+    })
 }
 
 /// The project's secret names (members with any role).

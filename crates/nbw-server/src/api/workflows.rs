@@ -33,16 +33,9 @@ fn check_name(name: &str) -> ApiResult<()> {
     let ok = !name.is_empty()
         && name.len() <= 64
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::BadRequest {
-            code: "invalid_name",
-            message: format!(
-                "workflow name {name:?} is not valid: use 1 to 64 of letters, digits, '_', '.', '-'"
-            ),
-        })
-    }
+    ApiError::require(ok, "invalid_name", || {
+        format!("workflow name {name:?} is not valid: use 1 to 64 of letters, digits, '_', '.', '-'")
+    })
 }
 
 /// Checks what can be checked without a bundle, and computes the next fire time.
