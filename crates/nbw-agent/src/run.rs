@@ -100,6 +100,7 @@ fn failure(message: String) -> ExecutionResult {
         failed_cell: None,
         failed_source: None,
         duration_ms: None,
+        image: None,
     }
 }
 
@@ -198,6 +199,7 @@ fn summarize(outcome: Outcome, redactor: &Redactor) -> (ExecutionResult, Option<
         failed_cell: outcome.failed_cell.map(|c| c as u64),
         failed_source,
         duration_ms,
+        image: None,
     };
     let mut tree: serde_json::Value =
         serde_json::from_str(&outcome.notebook.to_json()).expect("a notebook is JSON");

@@ -306,6 +306,10 @@ pub struct WorkflowSpec {
     /// Runtime version; the latest when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runtime_version: Option<String>,
+    /// Volumes mounted in the runtime container besides the runtime's own: `NAME:/path` (a
+    /// named volume) or `/host/path:/path` (a bind mount), `:ro` for read-only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub volumes: Vec<String>,
     /// Labels an agent must have to run it.
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
@@ -493,6 +497,17 @@ pub struct ExecutionSpec {
     /// Runtime version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runtime_version: Option<String>,
+    /// The runtime image it runs in, resolved when the execution was created; absent, the
+    /// agent runs the kernel as a local process.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<ContainerImage>,
+    /// Set on a runtime build: the agent builds this image from the bundle instead of running a
+    /// notebook (`notebook` is then `Dockerfile.<runtime>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build: Option<BuildSpec>,
+    /// Volumes of the workflow (`SOURCE:TARGET[:ro]`), mounted besides the runtime's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub volumes: Vec<String>,
     /// Longest run time in seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_secs: Option<u64>,
@@ -524,6 +539,59 @@ pub struct ExecutionResult {
     /// Wall time of the run in milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_ms: Option<f64>,
+    /// What a successful runtime build produced; the server registers it as a runtime version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<BuiltImage>,
+}
+
+/// The label an execution in a container (or a build) requires: agents started with Docker
+/// enabled add it to their own labels.
+pub const DOCKER_LABEL: (&str, &str) = ("nbw.executor", "docker");
+
+/// The runtime image an execution runs in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ContainerImage {
+    /// Runtime name.
+    pub runtime: String,
+    /// Runtime version.
+    pub version: String,
+    /// Image reference, e.g. `nbw/sales/default:v3`.
+    pub image: String,
+    /// The image id the build produced, when known: the agent checks it has that very image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<String>,
+}
+
+/// A runtime build: which runtime of the bundle's `nbw.yaml`, and the tag to give the image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct BuildSpec {
+    /// Runtime name.
+    pub runtime: String,
+    /// The tag, `nbw/<project>/<runtime>:<version>`.
+    pub image: String,
+}
+
+/// A built runtime image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct BuiltImage {
+    /// The tag it was given (or the registry reference it was pushed to).
+    pub image: String,
+    /// The image id (`sha256:...`).
+    pub image_id: String,
+    /// SHA-256 of the Dockerfile it was built from.
+    pub dockerfile_hash: String,
+}
+
+/// `POST /v1/projects/{project}/runtimes/{name}/builds`: build a runtime on an agent with Docker.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBuild {
+    /// Bundle version to build from; the latest when absent. It is also the image's version.
+    #[serde(default)]
+    pub bundle_version: Option<String>,
+    /// `web` (default) or `cli`: the id's prefix.
+    #[serde(default)]
+    pub origin: Option<Origin>,
 }
 
 /// An execution.
@@ -586,6 +654,12 @@ pub struct CreateExecution {
     /// Longest run time in seconds.
     #[serde(default)]
     pub timeout_secs: Option<u64>,
+    /// Runtime to run in (an agent with Docker runs it in that image).
+    #[serde(default)]
+    pub runtime: Option<String>,
+    /// Runtime version; the latest built when absent.
+    #[serde(default)]
+    pub runtime_version: Option<String>,
     /// `web` (default) or `cli`: the id's prefix.
     #[serde(default)]
     pub origin: Option<Origin>,

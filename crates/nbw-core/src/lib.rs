@@ -3,7 +3,8 @@
 //! `nbw-core` owns the vocabulary that the engine, the server, the agent and the CLI all speak,
 //! and nothing that does I/O: notebook [`params`] (the values a run passes to a notebook's
 //! `parameters` cell, with papermill's command-line type inference), the `/v1` [`api`] types,
-//! the [`project`] file `nbw.yaml`, and random [`ids`].
+//! the [`project`] file `nbw.yaml`, the volumes and limits of a runtime [`container`], and random
+//! [`ids`].
 //!
 //! ```
 //! use nbw_core::params::{infer_cli_value, ParamValue, Parameters};
@@ -16,6 +17,7 @@
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod container;
 pub mod ids;
 pub mod params;
 pub mod project;

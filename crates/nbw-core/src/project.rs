@@ -40,6 +40,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use crate::api::{
     Misfire, Notification, NotifyChannel, NotifyOn, RetryPolicy, Schedule, WorkflowInput, WorkflowSpec,
 };
+use crate::container::{self, Volume};
 use crate::params::Parameters;
 
 /// The project file's usual name.
@@ -103,9 +104,24 @@ pub struct Runtime {
     /// The working directory in the image (default `/app`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workdir: Option<String>,
-    /// Directories declared as volumes, e.g. `/data`.
+    /// Volumes mounted in every run: `NAME:/path` (a named volume, kept between runs) or
+    /// `/host/path:/path` (a folder of the agent's machine), `:ro` for read-only.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub volumes: Vec<String>,
+    /// Memory limit of a run's container, e.g. `512m` or `2g`; a run going over it fails.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<String>,
+    /// CPU limit of a run's container, in CPUs, e.g. `1.5`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpus: Option<f64>,
+    /// Network of a run's container: `bridge` (default), `none`, `host` or a network's name.
+    /// The engine reaches the kernel through sockets in a mounted folder, so `none` works.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<String>,
+    /// The kernel's command in the image, `{connection_file}` standing for its connection file
+    /// (default: `python3 -m ipykernel_launcher -f {connection_file}`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kernel: Vec<String>,
 }
 
 /// The user of a runtime image.
@@ -143,6 +159,9 @@ pub struct WorkflowEntry {
     /// The runtime (a key of `runtimes`) it runs in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runtime: Option<String>,
+    /// Volumes mounted besides the runtime's (`NAME:/path` or `/host/path:/path`, `:ro`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub volumes: Vec<String>,
     /// Labels an agent must have to run it, e.g. `{gpu: "yes"}`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty", deserialize_with = "labels")]
     #[schemars(with = "BTreeMap<String, Scalar>")]
@@ -676,6 +695,27 @@ fn explain(message: &str) -> String {
     message.to_owned()
 }
 
+/// The run settings of a runtime's containers: volumes, limits, network, kernel command.
+fn check_container(runtime: &Runtime, report: &mut dyn FnMut(&str, String)) {
+    for volume in &runtime.volumes {
+        if let Err(message) = Volume::parse(volume) {
+            report("volumes", message);
+        }
+    }
+    if let Some(Err(message)) = runtime.memory.as_deref().map(container::parse_memory) {
+        report("memory", message);
+    }
+    if let Some(Err(message)) = runtime.cpus.map(container::check_cpus) {
+        report("cpus", message);
+    }
+    if let Some(Err(message)) = runtime.network.as_deref().map(container::check_network) {
+        report("network", message);
+    }
+    if !runtime.kernel.is_empty() && !runtime.kernel.iter().any(|arg| arg.contains("{connection_file}")) {
+        report("kernel", "the kernel command must pass `{connection_file}` to the kernel".into());
+    }
+}
+
 fn check(spec: &ProjectFile, root: Option<&Path>, report: &mut dyn FnMut(&[&str], String)) {
     if let Err(message) = check_project_name(&spec.project) {
         report(&["project"], message);
@@ -701,6 +741,7 @@ fn check(spec: &ProjectFile, root: Option<&Path>, report: &mut dyn FnMut(&[&str]
                 );
             }
         }
+        check_container(runtime, &mut |field, message| report(&["runtimes", name, field], message));
         if let Some(requirements) = &runtime.requirements
             && let Some(root) = root
             && !root.join(requirements).is_file()
@@ -750,6 +791,11 @@ fn check(spec: &ProjectFile, root: Option<&Path>, report: &mut dyn FnMut(&[&str]
                 format!("defined: {}", spec.runtimes.keys().cloned().collect::<Vec<_>>().join(", "))
             };
             report(&at("runtime"), format!("runtime {runtime:?} is not defined under `runtimes` ({known})"));
+        }
+        for volume in &workflow.volumes {
+            if let Err(message) = Volume::parse(volume) {
+                report(&at("volumes"), message);
+            }
         }
         if let Some(schedule) = &workflow.schedule {
             check_schedule(schedule, &mut |field, message| match field {
@@ -925,6 +971,7 @@ impl WorkflowEntry {
                 bundle_version: bundle_version.map(str::to_owned),
                 runtime: self.runtime.clone(),
                 runtime_version: None,
+                volumes: self.volumes.clone(),
                 labels: self.labels.clone(),
                 timeout_secs: self.timeout.map(|t| t.0),
                 cell_timeout_secs: self.cell_timeout.map(|t| t.0),

@@ -407,6 +407,7 @@ pub async fn reap(state: &AppState, now: i64) -> Result<usize, ApiError> {
         failed_cell: None,
         failed_source: None,
         duration_ms: None,
+        image: None,
     })
     .expect("results serialize");
     let mut marked = 0;

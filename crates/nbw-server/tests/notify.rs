@@ -133,6 +133,9 @@ async fn finished(
         bundle_digest: "sha256:00".into(),
         runtime: None,
         runtime_version: None,
+        container: None,
+        build: None,
+        volumes: Vec::new(),
         timeout_secs: None,
         cell_timeout_secs: None,
         retries: Default::default(),
@@ -165,6 +168,7 @@ async fn finished(
             failed_cell: None,
             failed_source: None,
             duration_ms: Some(4200.0),
+            image: None,
         }
     } else {
         ExecutionResult {
@@ -173,6 +177,7 @@ async fn finished(
             failed_cell: Some(2),
             failed_source: Some("total = 1 / 0".into()),
             duration_ms: Some(4200.0),
+            image: None,
         }
     });
     execution

@@ -368,6 +368,12 @@ pub struct ExecArgs {
     /// Longest run time (90, 30s, 10m, 2h).
     #[arg(long, value_name = "DURATION", value_parser = parse_secs)]
     timeout: Option<u64>,
+    /// Run in this runtime's image (on an agent with Docker).
+    #[arg(long, value_name = "NAME")]
+    runtime: Option<String>,
+    /// The runtime version (default: the latest built).
+    #[arg(long, value_name = "VERSION", requires = "runtime")]
+    runtime_version: Option<String>,
     /// Output format of the execution.
     #[arg(short = 'o', long = "output", value_enum, default_value_t)]
     format: Format,
@@ -500,6 +506,8 @@ async fn exec(args: ExecArgs) -> CliResult {
         bundle_version: args.bundle_version.clone(),
         labels: args.labels.iter().cloned().collect(),
         timeout_secs: args.timeout,
+        runtime: args.runtime.clone(),
+        runtime_version: args.runtime_version.clone(),
         origin: Some(Origin::Cli),
     };
     let mut session = Session::open(args.server.server.as_deref())?;

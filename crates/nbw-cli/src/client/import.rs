@@ -306,6 +306,7 @@ pub fn convert(dir: &Path) -> CliResult<Imported> {
             parameters,
             schedule: None,
             runtime: None,
+            volumes: Vec::new(),
             labels: BTreeMap::new(),
             timeout: task.take("timeout").and_then(|v| v.as_u64()).filter(|s| *s > 0).map(Seconds),
             cell_timeout: None,

@@ -200,6 +200,7 @@ pub async fn request_cancel(db: &Db, id: &str) -> Result<Option<ExecutionRow>, s
         failed_cell: None,
         failed_source: None,
         duration_ms: None,
+        image: None,
     })
     .expect("results serialize");
     on_db!(db, pool => {
