@@ -5,8 +5,9 @@
 //! opens the database.
 //!
 //! - [`AgentConfig`] / [`run`]: the agent until shutdown;
-//! - `run`: one execution with the local executor; `forward`: event batches; `leases`: the
-//!   heartbeat; `bundles`: the bundle cache; `redact`: secrets out of everything sent.
+//! - `run`: one execution; [`docker`]: the Docker executor (the kernel in a container of the
+//!   runtime image); `forward`: event batches; `leases`: the heartbeat; `bundles`: the bundle
+//!   cache; `redact`: secrets out of everything sent.
 //!
 //! Shutdown (the `shutdown` token, cancelled on SIGTERM by the CLI) stops claiming at once,
 //! lets running executions finish until `shutdown_grace`, then cancels them cleanly: each still
@@ -14,6 +15,7 @@
 #![deny(missing_docs)]
 
 mod bundles;
+pub mod docker;
 mod forward;
 mod leases;
 mod pool;
@@ -23,10 +25,13 @@ mod run;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use nbw_client::Client;
+use anyhow::Context;
+use nbw_client::{Client, ClientError};
+use nbw_core::api::{Agent, DOCKER_LABEL};
 use tokio_util::sync::CancellationToken;
 
 use crate::bundles::BundleCache;
+use crate::docker::DockerExecutor;
 use crate::leases::Running;
 use crate::run::{RunContext, run_claim};
 
@@ -59,6 +64,8 @@ pub struct AgentConfig {
     pub warm: usize,
     /// The kernelspec of the warm kernels.
     pub warm_kernel: String,
+    /// Run executions that name a runtime in containers of its image (the local Docker engine).
+    pub docker: bool,
 }
 
 impl AgentConfig {
@@ -78,6 +85,7 @@ impl AgentConfig {
             shutdown_grace: Duration::from_secs(60),
             warm: 0,
             warm_kernel: "python3".into(),
+            docker: false,
         }
     }
 }
@@ -85,7 +93,13 @@ impl AgentConfig {
 /// Runs the agent until `shutdown` is cancelled and its executions are over.
 pub async fn run(config: AgentConfig, shutdown: CancellationToken) -> anyhow::Result<()> {
     let client = Client::new(&config.server, &config.token)?;
-    introduce(&client, &config, &shutdown).await;
+    let Some(agent) = introduce(&client, &config, &shutdown).await? else {
+        return Ok(());
+    };
+    let docker = match config.docker {
+        true => Some(start_docker(&agent.id).await?),
+        false => None,
+    };
     let running = Running::default();
     let beats = CancellationToken::new();
     let heartbeat = tokio::spawn(leases::heartbeat_loop(
@@ -100,7 +114,13 @@ pub async fn run(config: AgentConfig, shutdown: CancellationToken) -> anyhow::Re
         .then(|| pool::WarmPool::start(&config.warm_kernel, search, config.warm, beats.clone()));
     tracing::info!(server = %config.server, slots = config.slots, "agent started");
 
-    let ctx = RunContext { config: &config, client: &client, bundles: &bundles, pool: pool.as_deref() };
+    let ctx = RunContext {
+        config: &config,
+        client: &client,
+        bundles: &bundles,
+        pool: pool.as_deref(),
+        docker: docker.as_ref(),
+    };
     let slots = (0..config.slots.max(1)).map(|_| slot(&ctx, &running, &shutdown));
     let all = futures::future::join_all(slots);
     tokio::pin!(all);
@@ -124,28 +144,53 @@ pub async fn run(config: AgentConfig, shutdown: CancellationToken) -> anyhow::Re
     Ok(())
 }
 
-/// Tells the server this agent's labels, retrying while the server is unreachable.
-async fn introduce(client: &Client, config: &AgentConfig, shutdown: &CancellationToken) {
-    let labels = (!config.labels.is_empty()).then(|| config.labels.clone());
+/// Connects to Docker and removes what an earlier life of this agent left behind.
+async fn start_docker(agent: &str) -> anyhow::Result<DockerExecutor> {
+    let docker = DockerExecutor::connect(agent).await?;
+    let removed = docker.sweep().await?;
+    if removed > 0 {
+        tracing::warn!(removed, "removed containers left over by an earlier run of this agent");
+    }
+    Ok(docker)
+}
+
+/// Tells the server this agent's labels, retrying while the server is unreachable; `None` if
+/// the agent was shut down first.
+async fn introduce(
+    client: &Client,
+    config: &AgentConfig,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<Option<Agent>> {
     let mut backoff = Duration::from_millis(200);
     while !shutdown.is_cancelled() {
-        match client.hello(labels.clone()).await {
+        match hello(client, config).await {
             Ok(agent) => {
                 tracing::info!(agent = %agent.id, name = %agent.name, labels = ?agent.labels, "registered with the server");
-                return;
+                return Ok(Some(agent));
             }
             Err(e) if e.is_transient() => {
                 tracing::warn!(error = %e, "server unreachable; retrying");
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(10));
             }
-            Err(e) => {
-                // A bad token is reported by every claim as well; keep going so the log says so.
-                tracing::error!(error = %e, "the server refused this agent");
-                return;
-            }
+            Err(e) => return Err(e).context("the server refused this agent (is its token valid?)"),
         }
     }
+    Ok(None)
+}
+
+/// Registers the agent's labels: `--labels` when given, else the registered ones, with the
+/// Docker label present exactly when the Docker executor is on.
+async fn hello(client: &Client, config: &AgentConfig) -> Result<Agent, ClientError> {
+    let given = (!config.labels.is_empty()).then(|| config.labels.clone());
+    let agent = client.hello(given.clone()).await?;
+    let mut wanted = given.unwrap_or_else(|| agent.labels.clone());
+    let (key, value) = DOCKER_LABEL;
+    match config.docker {
+        true => wanted.insert(key.to_owned(), value.to_owned()),
+        false => wanted.remove(key),
+    };
+    if wanted == agent.labels { Ok(agent) } else { client.hello(Some(wanted)).await }
 }
 
 /// How long one claim waits on the server for work.

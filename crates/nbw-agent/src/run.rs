@@ -1,11 +1,12 @@
-//! Running one claimed execution with the local executor: unpack the bundle into a working
-//! directory of its own, pass the execution context as environment variables (and as
-//! parameters where the notebook declares them), run the engine in-process with the kernel in
-//! its own process group, forward events, then store the redacted output notebook and the
-//! result.
+//! Running one claimed execution: unpack the bundle into a working directory of its own, pass
+//! the execution context as environment variables (and as parameters where the notebook
+//! declares them), run the engine in-process with the kernel in its own process group (local
+//! executor) or in a container of the runtime image (Docker executor), forward events, then
+//! store the redacted output notebook and the result.
 
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -13,12 +14,13 @@ use nbw_client::{Client, ClientError};
 use nbw_core::api::{Claim, ExecutionResult, ExecutionState};
 use nbw_core::params::{ParamValue, Parameters};
 use nbw_engine::{
-    ExecuteOptions, KernelExit, KernelSearch, Notebook, Outcome, PARAMETERS_TAG, RunStatus,
+    ExecuteOptions, KernelExit, KernelHost, KernelSearch, Notebook, Outcome, PARAMETERS_TAG, RunStatus,
     inspect_parameters, source,
 };
 
 use crate::AgentConfig;
 use crate::bundles::BundleCache;
+use crate::docker::{ContainerKernel, ContainerSettings, DockerExecutor};
 use crate::forward::{Forwarder, to_api};
 use crate::leases::Controls;
 use crate::pool::WarmPool;
@@ -34,6 +36,25 @@ pub struct RunContext<'a> {
     pub bundles: &'a BundleCache,
     /// Warm kernels, when the agent keeps some.
     pub pool: Option<&'a WarmPool>,
+    /// The Docker engine, when the agent runs executions in runtime images.
+    pub docker: Option<&'a DockerExecutor>,
+}
+
+/// What outlives a run's result: its kernel exiting and, for the Docker executor, its container
+/// being removed.
+struct Leftovers {
+    kernel: KernelExit,
+    container: Option<Arc<ContainerKernel>>,
+}
+
+impl Leftovers {
+    /// Resolves once the kernel, everything it started and its container are gone.
+    async fn gone(self) {
+        self.kernel.gone().await;
+        if let Some(container) = self.container {
+            container.removed().await;
+        }
+    }
 }
 
 /// Runs `claim` to the end and reports it, unless the server abandons it on the way.
@@ -42,7 +63,7 @@ pub async fn run_claim(ctx: &RunContext<'_>, claim: Claim, controls: Controls) {
     let redactor = Redactor::new(claim.secrets.values());
     let workdir = ctx.config.work_dir.join("runs").join(&id);
     let forwarder = Forwarder::start(ctx.client.clone(), id.clone(), controls.abandoned.clone());
-    let (result, notebook, kernel) =
+    let (result, notebook, leftovers) =
         match execute(ctx, &claim, &workdir, &controls, &redactor, &forwarder).await {
             Ok(done) => done,
             Err(e) => {
@@ -51,19 +72,19 @@ pub async fn run_claim(ctx: &RunContext<'_>, claim: Claim, controls: Controls) {
                 (failure(message), None, None)
             }
         };
-    // A run that did not succeed is reported once its kernel and every process it started are
-    // gone; a successful one is reported first, its kernel exiting meanwhile.
-    let kernel = match kernel {
-        Some(kernel) if result.state != ExecutionState::Succeeded => {
-            kernel.gone().await;
+    // A run that did not succeed is reported once its kernel, every process it started and its
+    // container are gone; a successful one is reported first, its kernel exiting meanwhile.
+    let leftovers = match leftovers {
+        Some(leftovers) if result.state != ExecutionState::Succeeded => {
+            leftovers.gone().await;
             None
         }
         other => other,
     };
     forwarder.finish().await;
     report(ctx, &id, result, notebook, &controls).await;
-    if let Some(kernel) = kernel {
-        kernel.gone().await;
+    if let Some(leftovers) = leftovers {
+        leftovers.gone().await;
     }
     if !ctx.config.keep_workdirs {
         let _ = tokio::fs::remove_dir_all(&workdir).await;
@@ -132,7 +153,7 @@ async fn execute(
     controls: &Controls,
     redactor: &Redactor,
     forwarder: &Forwarder,
-) -> anyhow::Result<(ExecutionResult, Option<Vec<u8>>, Option<KernelExit>)> {
+) -> anyhow::Result<(ExecutionResult, Option<Vec<u8>>, Option<Leftovers>)> {
     let spec = &claim.execution.spec;
     let archive = ctx.bundles.archive(ctx.client, &spec.bundle_digest, &claim.bundle_url).await?;
     tokio::fs::create_dir_all(workdir).await.with_context(|| format!("creating {}", workdir.display()))?;
@@ -144,6 +165,7 @@ async fn execute(
     let notebook =
         Notebook::read(&notebook_path).map_err(|e| anyhow::anyhow!("notebook {}: {e}", spec.notebook))?;
     let parameters = parameters(&notebook, claim);
+    let container = container(ctx, claim, workdir, &notebook)?;
     let options = ExecuteOptions {
         search: KernelSearch { python: ctx.config.python.clone() },
         cwd: Some(workdir.to_path_buf()),
@@ -153,10 +175,11 @@ async fn execute(
         kill_grace: ctx.config.kill_grace,
         input_path: Some(spec.notebook.clone()),
         output_path: Some(format!("{}.ipynb", claim.execution.id)),
+        host: container.clone().map(|c| c as Arc<dyn KernelHost>),
         ..ExecuteOptions::default()
     };
-    let warm = match (ctx.pool, notebook.kernel_name()) {
-        (Some(pool), Some(name)) => pool.take(name),
+    let warm = match (ctx.pool, notebook.kernel_name(), &container) {
+        (Some(pool), Some(name), None) => pool.take(name),
         _ => None,
     };
     let mut execution =
@@ -173,7 +196,27 @@ async fn execute(
     let (outcome, kernel) = execution.outcome_early().await;
     watcher.abort();
     let (result, notebook) = summarize(outcome, redactor);
-    Ok((result, notebook, Some(kernel)))
+    Ok((result, notebook, Some(Leftovers { kernel, container })))
+}
+
+/// The container the execution's kernel runs in, when its spec names a runtime image.
+fn container(
+    ctx: &RunContext<'_>,
+    claim: &Claim,
+    workdir: &Path,
+    notebook: &Notebook,
+) -> anyhow::Result<Option<Arc<ContainerKernel>>> {
+    let spec = &claim.execution.spec;
+    let Some(image) = &spec.container else { return Ok(None) };
+    let docker = ctx.docker.with_context(|| {
+        format!(
+            "this execution runs in runtime image {}, but this agent has no Docker executor: start it with --docker",
+            image.image
+        )
+    })?;
+    let language = notebook.language().unwrap_or("python");
+    let settings = ContainerSettings::from_bundle(image.clone(), workdir, &spec.volumes, language)?;
+    Ok(Some(docker.container(&claim.execution.id, settings)))
 }
 
 /// The execution's result and redacted notebook from the engine's outcome.

@@ -50,6 +50,10 @@ pub struct AgentArgs {
     /// On SIGTERM, seconds running executions may go on before they are cancelled.
     #[arg(long, default_value_t = 60)]
     shutdown_grace_secs: u64,
+    /// Run executions that name a runtime in containers of its image, and build runtime images
+    /// (needs the Docker engine; DOCKER_HOST is honoured).
+    #[arg(long, env = "NBW_AGENT_DOCKER")]
+    docker: bool,
 }
 
 fn parse_label(text: &str) -> Result<(String, String), String> {
@@ -73,6 +77,7 @@ impl AgentArgs {
         config.shutdown_grace = Duration::from_secs(self.shutdown_grace_secs);
         config.warm = self.warm;
         config.warm_kernel = self.warm_kernel.clone();
+        config.docker = self.docker;
         config
     }
 }

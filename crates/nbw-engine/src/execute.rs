@@ -7,6 +7,7 @@
 //! a grace period; whatever ends a run, the partial notebook comes back with the cause in it.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{SecondsFormat, Utc};
@@ -20,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 use crate::events::{CellStatus, Event, EventRecord, RunStatus};
 use crate::gaps::GapDetector;
 use crate::kernelspec::{KernelNotFound, KernelSearch, Kernelspec};
-use crate::launch::{KernelProcess, LaunchSpec};
+use crate::launch::{KernelHost, KernelProcess, LaunchSpec};
 use crate::notebook::{self, CellType, Notebook, RAISES_EXCEPTION_TAG, SKIP_EXECUTION_TAG, object_entry};
 use crate::outputs::{Applied, OutputAssembler, outputs_mut};
 use crate::session::{Channel, Incoming, KernelMessage, Session};
@@ -59,6 +60,9 @@ pub struct ExecuteOptions {
     pub output_path: Option<String>,
     /// Write the notebook as it stands to this path at this interval while running.
     pub checkpoint: Option<(PathBuf, Duration)>,
+    /// Runs the kernel elsewhere (e.g. in a container) instead of as a local process; the
+    /// kernelspec then comes from the host, not from the local search.
+    pub host: Option<Arc<dyn KernelHost>>,
 }
 
 impl Default for ExecuteOptions {
@@ -78,6 +82,7 @@ impl Default for ExecuteOptions {
             input_path: None,
             output_path: None,
             checkpoint: None,
+            host: None,
         }
     }
 }
@@ -194,8 +199,10 @@ pub fn execute_with(
         .clone()
         .or_else(|| notebook.kernel_name().map(str::to_owned))
         .ok_or(PrepareError::NoKernelName)?;
-    let kernelspec = options.search.find(&name)?;
-    let warm = warm.filter(|w| w.kernel_name() == name);
+    let (kernelspec, warm) = match &options.host {
+        Some(host) => (host.kernelspec(&name), None),
+        None => (options.search.find(&name)?, warm.filter(|w| w.kernel_name() == name)),
+    };
     let language = notebook.language().map(str::to_owned).unwrap_or_else(|| kernelspec.spec.language.clone());
     notebook.remove_error_markers();
     if !parameters.is_empty() {
@@ -333,6 +340,7 @@ impl Runner {
             transport: self.options.transport.clone(),
             cwd: self.options.cwd.clone(),
             env: self.options.env.clone(),
+            host: self.options.host.clone(),
         };
         let died = |message: String| Stop { status: RunStatus::KernelDied, message, cell: None };
         let (kernel, result) = match self.warm.take() {
@@ -683,11 +691,7 @@ impl Runner {
         }
     }
 
-    fn death_message(
-        &self,
-        kernel: &KernelProcess,
-        status: std::io::Result<std::process::ExitStatus>,
-    ) -> String {
+    fn death_message(&self, kernel: &KernelProcess, status: String) -> String {
         let text = crate::ready::exited("the kernel died while running the cell", status);
         let tail = kernel.output_tail();
         if tail.is_empty() { text } else { format!("{text}; its last output:\n{tail}") }

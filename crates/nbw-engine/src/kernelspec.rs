@@ -49,6 +49,22 @@ pub struct KernelNotFound {
     pub searched: String,
 }
 
+impl Kernelspec {
+    /// A kernelspec that exists only where a [`crate::KernelHost`] runs kernels: its name, the
+    /// language its cells are written in, and its command (`{connection_file}` inside).
+    pub fn hosted(name: &str, language: &str, argv: Vec<String>) -> Kernelspec {
+        let spec = JupyterKernelspec {
+            argv,
+            display_name: name.to_owned(),
+            language: language.to_owned(),
+            metadata: None,
+            interrupt_mode: Some("signal".to_owned()),
+            env: None,
+        };
+        Kernelspec { name: name.to_owned(), dir: PathBuf::new(), spec, env_prefix: None }
+    }
+}
+
 impl KernelSearch {
     /// The data directories searched, in order.
     pub fn data_dirs(&self) -> Vec<PathBuf> {

@@ -1,12 +1,18 @@
-//! Starting a kernel process, and stopping it and everything it started.
+//! Starting a kernel, and stopping it and everything it started.
 //!
-//! The kernel runs in a process group of its own, so a timeout or a cancel can kill the kernel
-//! and every process its cells started with one signal to the group. `JPY_PARENT_PID` makes
-//! ipykernel exit by itself if nbw dies before it can clean up.
+//! A local kernel runs in a process group of its own, so a timeout or a cancel can kill the
+//! kernel and every process its cells started with one signal to the group. `JPY_PARENT_PID`
+//! makes ipykernel exit by itself if nbw dies before it can clean up.
+//!
+//! A hosted kernel runs where nbw does not start processes itself (the agent's Docker executor
+//! runs it in a container): the engine still writes the connection file and owns the socket
+//! folder, and a [`KernelHost`] starts the kernel, signals it and reports its end.
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::process::{ExitStatus, Stdio};
+use std::pin::Pin;
+use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 
 use jupyter_protocol::{ConnectionInfo, connection_info::Transport};
@@ -14,6 +20,7 @@ use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::{Child, Command};
+use tokio::sync::watch;
 
 use crate::kernelspec::{KernelSearch, Kernelspec};
 
@@ -43,6 +50,77 @@ pub enum LaunchError {
     /// The spec's argv is empty.
     #[error("kernelspec {0:?} has an empty argv; fix its kernel.json")]
     EmptyArgv(String),
+    /// The kernel's host could not start it.
+    #[error("{0}")]
+    Host(String),
+}
+
+/// How a hosted kernel is signalled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KernelSignal {
+    /// Interrupt the running cell (SIGINT).
+    Interrupt,
+    /// Stop the kernel and everything it started, now.
+    Kill,
+}
+
+/// What a [`KernelHost`] is asked to start.
+#[derive(Debug)]
+pub struct HostedLaunch<'a> {
+    /// The folder holding the connection file (`kernel.json`) and the IPC sockets, which the
+    /// kernel must create there (under the names the connection file gives).
+    pub dir: &'a Path,
+    /// The connection details the engine will use, with paths of this machine.
+    pub connection: &'a ConnectionInfo,
+    /// The kernelspec (from [`KernelHost::kernelspec`]).
+    pub kernelspec: &'a Kernelspec,
+    /// The run's working directory, as the engine's caller gave it.
+    pub cwd: Option<&'a Path>,
+    /// The run's environment variables.
+    pub env: &'a [(String, String)],
+    /// Where the host puts the kernel's output lines, to explain a failed start or a death.
+    pub tail: OutputTail,
+}
+
+/// A kernel started by a [`KernelHost`].
+pub struct HostedKernel {
+    /// Delivers a signal to the kernel.
+    pub signal: Box<dyn Fn(KernelSignal) + Send + Sync>,
+    /// Becomes `Some(how it ended)` once the kernel is gone, e.g. "exit code 137 (out of memory)".
+    pub exit: watch::Receiver<Option<String>>,
+}
+
+/// A boxed future, as [`KernelHost::start`] returns.
+pub type HostFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Runs kernels somewhere else than as a child process of nbw, e.g. in a container.
+pub trait KernelHost: Send + Sync + std::fmt::Debug {
+    /// The kernelspec for kernel `name` there (its language, its interrupt mode).
+    fn kernelspec(&self, name: &str) -> Kernelspec;
+
+    /// Starts a kernel that listens as `launch.connection` says, in `launch.dir`.
+    fn start<'a>(&'a self, launch: HostedLaunch<'a>) -> HostFuture<'a, Result<HostedKernel, String>>;
+}
+
+/// The last lines a kernel printed on stdout and stderr.
+#[derive(Debug, Clone, Default)]
+pub struct OutputTail(Arc<Mutex<VecDeque<String>>>);
+
+impl OutputTail {
+    /// Keeps `line`, forgetting the oldest beyond the limit.
+    pub fn push(&self, line: String) {
+        tracing::debug!(target: "nbw_engine::kernel_output", "{line}");
+        let mut tail = self.0.lock().expect("tail lock");
+        if tail.len() == OUTPUT_TAIL_LINES {
+            tail.pop_front();
+        }
+        tail.push_back(line);
+    }
+
+    fn text(&self) -> String {
+        let tail = self.0.lock().expect("tail lock");
+        tail.iter().map(String::as_str).collect::<Vec<_>>().join("\n")
+    }
 }
 
 /// Everything needed to start a kernel.
@@ -58,27 +136,55 @@ pub struct LaunchSpec {
     pub cwd: Option<PathBuf>,
     /// Extra environment variables for the kernel.
     pub env: Vec<(String, String)>,
+    /// Runs the kernel elsewhere (a container) instead of as a local process.
+    pub host: Option<Arc<dyn KernelHost>>,
 }
 
-/// A running kernel process and its connection details.
+/// Where a kernel runs.
+enum Running {
+    /// A child process of nbw, leading its own process group.
+    Local { child: Child, pgid: Pid },
+    /// Somewhere a [`KernelHost`] started it.
+    Hosted(HostedKernel),
+}
+
+/// A running kernel and its connection details.
 pub struct KernelProcess {
-    child: Child,
-    pgid: Pid,
+    running: Running,
     /// How to connect to the kernel's sockets.
     pub connection: ConnectionInfo,
-    output_tail: Arc<Mutex<VecDeque<String>>>,
+    output_tail: OutputTail,
     // Holds the connection file and the IPC sockets; removed when the kernel is dropped.
     _dir: tempfile::TempDir,
 }
 
 impl KernelProcess {
-    /// Writes a connection file and starts the kernel in its own process group.
+    /// Writes a connection file and starts the kernel: in its own process group, or through
+    /// the launch's host.
     pub async fn start(launch: &LaunchSpec) -> Result<Self, LaunchError> {
         let dir = tempfile::Builder::new().prefix("nbw-kernel-").tempdir().map_err(LaunchError::Prepare)?;
         let (connection, reserved) = connection_info(&launch.transport, dir.path()).await?;
         let connection_file = dir.path().join("kernel.json");
         let text = serde_json::to_vec(&connection).expect("connection info serializes");
         std::fs::write(&connection_file, text).map_err(LaunchError::Prepare)?;
+        let output_tail = OutputTail::default();
+        if let Some(host) = &launch.host {
+            let hosted = HostedLaunch {
+                dir: dir.path(),
+                connection: &connection,
+                kernelspec: &launch.kernelspec,
+                cwd: launch.cwd.as_deref(),
+                env: &launch.env,
+                tail: output_tail.clone(),
+            };
+            let kernel = host.start(hosted).await.map_err(LaunchError::Host)?;
+            return Ok(KernelProcess {
+                running: Running::Hosted(kernel),
+                connection,
+                output_tail,
+                _dir: dir,
+            });
+        }
 
         let argv = launch.search.argv(&launch.kernelspec, &connection_file);
         let (program, args) =
@@ -113,7 +219,6 @@ impl KernelProcess {
             source,
         })?;
         let pid = child.id().expect("a just-spawned child has a pid");
-        let output_tail = Arc::new(Mutex::new(VecDeque::new()));
         if let Some(out) = child.stdout.take() {
             tokio::spawn(keep_tail(out, output_tail.clone()));
         }
@@ -121,34 +226,59 @@ impl KernelProcess {
             tokio::spawn(keep_tail(err, output_tail.clone()));
         }
         tracing::debug!(pid, kernel = %launch.kernelspec.name, "kernel started");
-        Ok(KernelProcess { child, pgid: Pid::from_raw(pid as i32), connection, output_tail, _dir: dir })
+        let running = Running::Local { child, pgid: Pid::from_raw(pid as i32) };
+        Ok(KernelProcess { running, connection, output_tail, _dir: dir })
     }
 
     /// Interrupts the running cell: SIGINT to the kernel's process group, as `jupyter_client`
     /// does for kernels whose interrupt mode is `signal`.
     pub fn interrupt(&self) {
-        let _ = killpg(self.pgid, Signal::SIGINT);
+        self.signal(KernelSignal::Interrupt);
     }
 
     /// Kills the kernel and every process in its group.
     pub fn kill(&self) {
-        let _ = killpg(self.pgid, Signal::SIGKILL);
+        self.signal(KernelSignal::Kill);
     }
 
-    /// Waits for the kernel process to exit.
-    pub async fn wait(&mut self) -> std::io::Result<ExitStatus> {
-        self.child.wait().await
+    fn signal(&self, signal: KernelSignal) {
+        match &self.running {
+            Running::Local { pgid, .. } => {
+                let signal = match signal {
+                    KernelSignal::Interrupt => Signal::SIGINT,
+                    KernelSignal::Kill => Signal::SIGKILL,
+                };
+                let _ = killpg(*pgid, signal);
+            }
+            Running::Hosted(kernel) => (kernel.signal)(signal),
+        }
     }
 
-    /// Whether the kernel process has not exited yet.
+    /// Waits for the kernel to exit; says how it ended. Cancel-safe.
+    pub async fn wait(&mut self) -> String {
+        match &mut self.running {
+            Running::Local { child, .. } => match child.wait().await {
+                Ok(status) => status.to_string(),
+                Err(e) => e.to_string(),
+            },
+            Running::Hosted(kernel) => match kernel.exit.wait_for(Option::is_some).await {
+                Ok(end) => end.clone().unwrap_or_default(),
+                Err(_) => "its host stopped watching it".to_owned(),
+            },
+        }
+    }
+
+    /// Whether the kernel has not exited yet.
     pub fn is_running(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
+        match &mut self.running {
+            Running::Local { child, .. } => matches!(child.try_wait(), Ok(None)),
+            Running::Hosted(kernel) => kernel.exit.borrow().is_none(),
+        }
     }
 
     /// The last lines the kernel printed on stdout and stderr.
     pub fn output_tail(&self) -> String {
-        let tail = self.output_tail.lock().expect("tail lock");
-        tail.iter().map(String::as_str).collect::<Vec<_>>().join("\n")
+        self.output_tail.text()
     }
 }
 
@@ -159,15 +289,10 @@ impl Drop for KernelProcess {
     }
 }
 
-async fn keep_tail(stream: impl AsyncRead + Unpin, tail: Arc<Mutex<VecDeque<String>>>) {
+async fn keep_tail(stream: impl AsyncRead + Unpin, tail: OutputTail) {
     let mut lines = BufReader::new(stream).lines();
     while let Ok(Some(line)) = lines.next_line().await {
-        tracing::debug!(target: "nbw_engine::kernel_output", "{line}");
-        let mut tail = tail.lock().expect("tail lock");
-        if tail.len() == OUTPUT_TAIL_LINES {
-            tail.pop_front();
-        }
-        tail.push_back(line);
+        tail.push(line);
     }
 }
 

@@ -63,10 +63,7 @@ pub async fn connect(
     Ok((session, info.and_then(|i| i.get("language_info").cloned())))
 }
 
-/// "what (exit status)".
-pub fn exited(what: &str, status: std::io::Result<std::process::ExitStatus>) -> String {
-    match status {
-        Ok(status) => format!("{what} ({status})"),
-        Err(e) => format!("{what} ({e})"),
-    }
+/// "what (how it ended)".
+pub fn exited(what: &str, end: String) -> String {
+    format!("{what} ({end})")
 }

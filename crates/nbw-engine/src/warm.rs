@@ -52,6 +52,7 @@ impl WarmKernel {
             transport: Transport::IPC,
             cwd: Some(std::env::temp_dir()),
             env: Vec::new(),
+            host: None,
         };
         let mut kernel = KernelProcess::start(&launch).await.map_err(|e| e.to_string())?;
         let deadline = Instant::now() + startup_timeout;

@@ -4,7 +4,8 @@
 //! - [`venv`]: the project's Python environment (ipykernel, bash_kernel, papermill, nbformat),
 //!   made by `scripts/setup-python.sh`; a test fails, never skips, when it is missing;
 //! - [`kernel_env`]: the environment variables that let nbw find that environment's kernels;
-//! - [`notebook`]: a notebook JSON built from cell sources, with tags.
+//! - [`notebook`]: a notebook JSON built from cell sources, with tags;
+//! - [`docker_base_image`]: the Docker test base image, built on first use.
 //!
 //! ```
 //! let nb = nbw_testkit::notebook(&[("x = 1", &["parameters"]), ("print(x)", &[])]);
@@ -135,4 +136,37 @@ fn unique_suffix() -> String {
     let nanos =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
     format!("{}_{}_{}", std::process::id(), nanos % 1_000_000_000, COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
+/// The tag of the Docker test base image (Debian with Python and ipykernel), built once and
+/// cached by `scripts/docker-base-image.sh`. `None` when no Docker engine answers and `CI` is
+/// unset, so a laptop without Docker skips with a notice; under CI a missing engine fails the
+/// test: Docker tests never skip there.
+pub fn docker_base_image() -> Option<String> {
+    static IMAGE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    IMAGE
+        .get_or_init(|| {
+            let engine = std::process::Command::new("docker")
+                .args(["version", "--format", "{{.Server.Version}}"])
+                .output()
+                .is_ok_and(|o| o.status.success());
+            if !engine {
+                assert!(
+                    std::env::var_os("CI").is_none(),
+                    "CI is set but no Docker engine answers `docker version`"
+                );
+                eprintln!("no Docker engine here: skipping this Docker test (it runs under CI)");
+                return None;
+            }
+            let script = repo_root().join("scripts/docker-base-image.sh");
+            let output = std::process::Command::new(&script).output().expect("running docker-base-image.sh");
+            assert!(
+                output.status.success(),
+                "{} failed:\n{}",
+                script.display(),
+                String::from_utf8_lossy(&output.stderr)
+            );
+            Some(String::from_utf8(output.stdout).expect("a tag").trim().to_owned())
+        })
+        .clone()
 }
