@@ -18,10 +18,10 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use bollard::Docker;
-use bollard::models::{ContainerCreateBody, HostConfig};
+use bollard::models::{ContainerCreateBody, HostConfig, ImageInspect};
 use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, KillContainerOptionsBuilder, ListContainersOptionsBuilder,
-    LogsOptionsBuilder, RemoveContainerOptionsBuilder,
+    CreateContainerOptionsBuilder, CreateImageOptionsBuilder, KillContainerOptionsBuilder,
+    ListContainersOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
 };
 use futures::StreamExt;
 use nbw_core::api::ContainerImage;
@@ -126,6 +126,23 @@ impl ContainerSettings {
             workdir: workdir.to_path_buf(),
             language: language.to_owned(),
         })
+    }
+
+    /// Settings for an image outside any project (`nbw run --image`): no limits, the
+    /// default kernel command, `workdir` mounted at `/app`.
+    pub fn for_image(image: &str, workdir: &Path, language: &str) -> ContainerSettings {
+        ContainerSettings {
+            image: ContainerImage {
+                runtime: String::new(),
+                version: String::new(),
+                image: image.to_owned(),
+                image_id: None,
+            },
+            runtime: Runtime { image: image.to_owned(), ..Runtime::default() },
+            volumes: Vec::new(),
+            workdir: workdir.to_path_buf(),
+            language: language.to_owned(),
+        }
     }
 
     fn workdir_in_container(&self) -> String {
@@ -237,19 +254,36 @@ impl ContainerKernel {
     async fn access(&self) -> Result<Access, String> {
         let declared =
             self.settings.runtime.user.as_ref().and_then(|u| u.uid.map(|uid| (uid, u.gid.unwrap_or(uid))));
-        let image_user = match declared {
-            Some(_) => String::new(),
-            None => {
-                let image = self.api.inspect_image(&self.settings.image.image).await.map_err(|e| {
-                    format!(
-                        "runtime image {} is not on this agent ({e}); build it here or push it to a registry the agent pulls from",
-                        self.settings.image.image
-                    )
-                })?;
-                image.config.and_then(|c| c.user).unwrap_or_default()
-            }
-        };
+        let image = self.image().await?;
+        if let (Some(wanted), Some(found)) = (&self.settings.image.image_id, &image.id)
+            && wanted != found
+        {
+            return Err(format!(
+                "runtime image {} on this agent is {found}, but version {} was built as {wanted}: rebuild it (`nbw runtime build {}`) so runs use the recorded image",
+                self.settings.image.image, self.settings.image.version, self.settings.image.runtime
+            ));
+        }
+        let image_user = image.config.and_then(|c| c.user).unwrap_or_default();
         Ok(Access::decide(declared, &image_user, nix::unistd::geteuid().is_root()))
+    }
+
+    /// The runtime image, pulled first when it is not here and its reference names a registry.
+    async fn image(&self) -> Result<ImageInspect, String> {
+        let reference = &self.settings.image.image;
+        if let Ok(image) = self.api.inspect_image(reference).await {
+            return Ok(image);
+        }
+        if !names_registry(reference) {
+            return Err(format!(
+                "runtime image {reference} is not on this agent: build it here (`nbw runtime build`) or have the building agent push it to a registry (`nbw agent --registry`)"
+            ));
+        }
+        let options = CreateImageOptionsBuilder::default().from_image(reference).build();
+        let mut pull = self.api.create_image(Some(options), None, None);
+        while let Some(progress) = pull.next().await {
+            progress.map_err(|e| format!("cannot pull runtime image {reference}: {e}"))?;
+        }
+        self.api.inspect_image(reference).await.map_err(|e| format!("runtime image {reference}: {e}"))
     }
 }
 
@@ -324,6 +358,12 @@ impl Access {
         wrapped.extend(argv);
         wrapped
     }
+}
+
+/// Whether an image reference starts with a registry host (`host.name/...`, `host:port/...`,
+/// `localhost/...`), as Docker decides it.
+fn names_registry(reference: &str) -> bool {
+    reference.split_once('/').is_some_and(|(first, _)| first.contains(['.', ':']) || first == "localhost")
 }
 
 /// `dir` and everything under it (links not followed).
@@ -441,6 +481,15 @@ mod tests {
         let argv = vec!["python3".to_owned()];
         assert_eq!(Access::Root.wrap(argv.clone()), argv);
         assert_eq!(Access::Shared.wrap(argv)[..3], ["sh", "-c", "umask 0 && exec \"$@\""]);
+    }
+
+    #[test]
+    fn registries_are_told_from_repositories() {
+        assert!(names_registry("registry.example.com/nbw/p/rt:v1"));
+        assert!(names_registry("127.0.0.1:5000/nbw/p/rt:v1"));
+        assert!(names_registry("localhost/nbw/p/rt:v1"));
+        assert!(!names_registry("nbw/p/rt:v1"));
+        assert!(!names_registry("python:3.12"));
     }
 
     #[test]

@@ -154,3 +154,16 @@ async fn an_agent_removes_its_leftover_containers_at_start() {
     assert_eq!(containers_labelled(AGENT_LABEL, &agent).await, 0);
     drop(docker);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_runtime_image_fails_the_run_with_the_fix() {
+    let Some((docker, _)) = executor().await else { return };
+    let missing = format!("nbw/absent/rt:{}", nbw_core::ids::random_id().to_lowercase());
+    let dir = bundle(&missing, "");
+    let cells: &[(&str, &[&str])] = &[("print('never')", &[])];
+    let (outcome, _) =
+        run_in_container(&docker, &missing, dir.path(), cells, ExecuteOptions::default()).await;
+    assert_eq!(outcome.status, RunStatus::KernelDied);
+    let message = outcome.message.unwrap_or_default();
+    assert!(message.contains("is not on this agent") && message.contains("nbw runtime build"), "{message}");
+}

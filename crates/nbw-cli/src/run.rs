@@ -2,12 +2,14 @@
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
+use nbw_agent::docker::{ContainerKernel, ContainerSettings, DockerExecutor};
 use nbw_core::params::{ParamValue, Parameters, infer_cli_value, parse_yaml};
-use nbw_engine::{ExecuteOptions, KernelSearch, Notebook, Outcome, Transport, execute};
+use nbw_engine::{ExecuteOptions, KernelHost, KernelSearch, Notebook, Outcome, Transport, execute};
 
 use crate::exit;
 use crate::progress::Reporter;
@@ -82,6 +84,10 @@ pub struct RunArgs {
     /// No progress bar.
     #[arg(long)]
     no_progress: bool,
+    /// Run the kernel in a container of this Docker image (it needs Python with ipykernel);
+    /// --cwd, or the current directory, is mounted as its working directory /app.
+    #[arg(long, value_name = "IMAGE")]
+    image: Option<String>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -116,7 +122,15 @@ async fn run(args: RunArgs) -> i32 {
         Ok(prepared) => prepared,
         Err(e) => return exit::bad_input(format!("{e:#}")),
     };
-    let (notebook, parameters, destination, options) = prepared;
+    let (notebook, parameters, destination, mut options) = prepared;
+    let container = match &args.image {
+        Some(image) => match container(image, &args, &notebook).await {
+            Ok(container) => Some(container),
+            Err(e) => return exit::bad_input(format!("{e:#}")),
+        },
+        None => None,
+    };
+    options.host = container.clone().map(|c| c as Arc<dyn KernelHost>);
     let mut events_out = match open_events(args.events.as_deref()) {
         Ok(out) => out,
         Err(e) => return exit::bad_input(format!("{e:#}")),
@@ -142,8 +156,25 @@ async fn run(args: RunArgs) -> i32 {
         }
     }
     let outcome = execution.outcome().await;
+    if let Some(container) = container {
+        container.removed().await;
+    }
     reporter.finish();
     finish(outcome, &destination)
+}
+
+/// The container a `--image` run's kernel runs in.
+async fn container(image: &str, args: &RunArgs, notebook: &Notebook) -> anyhow::Result<Arc<ContainerKernel>> {
+    let workdir = match &args.cwd {
+        Some(cwd) => cwd.clone(),
+        None => std::env::current_dir().context("finding the current directory")?,
+    };
+    let workdir = workdir.canonicalize().with_context(|| format!("--cwd {}", workdir.display()))?;
+    let language = notebook.language().unwrap_or("python");
+    let settings = ContainerSettings::for_image(image, &workdir, language);
+    // Each run is an agent of its own: nothing else owns its container.
+    let docker = DockerExecutor::connect(&format!("run-{}", std::process::id())).await?;
+    Ok(docker.container(&format!("run.{}", nbw_core::ids::random_id().to_lowercase()), settings))
 }
 
 fn finish(outcome: Outcome, destination: &Destination) -> i32 {
