@@ -17,7 +17,10 @@ exec 3>&1 1>&2 # only the tag goes to stdout (fd 3); progress to stderr
 
 if ! command -v debootstrap >/dev/null; then
   echo "installing debootstrap"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+  # A fresh machine may have no package lists yet: update and retry once.
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq debootstrap >/dev/null 2>&1 \
+    || { apt-get update -qq >/dev/null && apt-get install -y -qq debootstrap >/dev/null; }
 fi
 # Use the host's Debian mirror (first non-comment .../debian URI), else deb.debian.org.
 mirror=$(grep -rhsE '^[^#]*https?://' /etc/apt/sources.list /etc/apt/sources.list.d/ \

@@ -20,6 +20,15 @@ if [ -n "${NBW_TEST_PG_DIR:-}" ]; then
   trap 'scripts/setup-postgres.sh stop "$NBW_TEST_PG_DIR"' EXIT
 fi
 
+echo "== Docker test base image (Debian + Python + ipykernel, built from Debian packages, cached by tag)"
+# Docker tests fail rather than skip under CI; on a laptop without Docker they skip with a notice.
+if docker version >/dev/null 2>&1; then
+  scripts/docker-base-image.sh
+elif [ -n "${CI:-}" ]; then
+  echo "CI is set but no Docker engine answers: the Docker tests cannot run" >&2
+  exit 1
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 

@@ -66,6 +66,8 @@ pub struct AgentConfig {
     pub warm_kernel: String,
     /// Run executions that name a runtime in containers of its image (the local Docker engine).
     pub docker: bool,
+    /// Push the runtime images this agent builds to this registry (`host[:port]`).
+    pub registry: Option<String>,
 }
 
 impl AgentConfig {
@@ -86,6 +88,7 @@ impl AgentConfig {
             warm: 0,
             warm_kernel: "python3".into(),
             docker: false,
+            registry: None,
         }
     }
 }

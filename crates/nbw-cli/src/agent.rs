@@ -54,6 +54,10 @@ pub struct AgentArgs {
     /// (needs the Docker engine; DOCKER_HOST is honoured).
     #[arg(long, env = "NBW_AGENT_DOCKER")]
     docker: bool,
+    /// Push the runtime images this agent builds to this registry (`host[:port]`), so agents on
+    /// other machines can pull them.
+    #[arg(long, env = "NBW_AGENT_REGISTRY", value_name = "HOST", requires = "docker")]
+    registry: Option<String>,
 }
 
 fn parse_label(text: &str) -> Result<(String, String), String> {
@@ -78,6 +82,7 @@ impl AgentArgs {
         config.warm = self.warm;
         config.warm_kernel = self.warm_kernel.clone();
         config.docker = self.docker;
+        config.registry = self.registry.clone();
         config
     }
 }

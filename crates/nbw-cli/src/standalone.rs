@@ -1,5 +1,5 @@
 //! `nbw standalone`: the server, the scheduler and one agent in one process, on SQLite, local
-//! files and the local executor. The first start creates an administrator; `--example` loads a
+//! files and the local executor (and the Docker executor with `--docker`). The first start creates an administrator; `--example` loads a
 //! project whose workflows fire every minute, one of them failing on purpose with a
 //! notification to a webhook log in the data directory, so a newcomer sees runs appear.
 
@@ -40,6 +40,9 @@ pub struct StandaloneArgs {
     /// Python kernels the embedded agent keeps started ahead of time.
     #[arg(long, default_value_t = 1)]
     warm: usize,
+    /// Let the embedded agent run executions in runtime images and build them (local Docker).
+    #[arg(long, env = "NBW_AGENT_DOCKER")]
+    docker: bool,
 }
 
 #[derive(Serialize)]
@@ -81,6 +84,7 @@ async fn run(args: StandaloneArgs) -> anyhow::Result<()> {
     agent.slots = args.slots;
     agent.python = args.python.clone();
     agent.warm = args.warm;
+    agent.docker = args.docker;
     agent.shutdown_grace = Duration::from_secs(20);
     let agent = tokio::spawn(nbw_agent::run(agent, shutdown.clone()));
     announce(&url, password.as_deref(), args.example);

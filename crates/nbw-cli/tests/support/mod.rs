@@ -185,16 +185,23 @@ impl Server {
     /// Creates project `name` and uploads a bundle of `notebooks` (path, JSON) as version `v1`.
     pub async fn project_with(&self, name: &str, notebooks: &[(&str, Value)]) {
         self.post_ok("/v1/projects", json!({"name": name})).await;
+        let files: Vec<(&str, Vec<u8>)> =
+            notebooks.iter().map(|(path, nb)| (*path, serde_json::to_vec(nb).unwrap())).collect();
+        self.upload_bundle(name, "v1", &files).await;
+    }
+
+    /// Uploads a bundle of `files` (path, content) to project `name` as `version`.
+    pub async fn upload_bundle(&self, name: &str, version: &str, files: &[(&str, Vec<u8>)]) {
         let dir = nbw_testkit::tempdir();
-        for (path, notebook) in notebooks {
+        for (path, content) in files {
             let file = dir.path().join(path);
             std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-            std::fs::write(file, serde_json::to_vec(notebook).unwrap()).unwrap();
+            std::fs::write(file, content).unwrap();
         }
         let archive = nbw_bundle::build(dir.path()).unwrap();
         let response = self
             .http
-            .post(format!("{}/v1/projects/{name}/bundles?version=v1", self.base))
+            .post(format!("{}/v1/projects/{name}/bundles?version={version}", self.base))
             .bearer_auth(&self.admin)
             .body(archive.bytes)
             .send()
