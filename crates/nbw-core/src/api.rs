@@ -522,6 +522,13 @@ pub struct ExecutionSpec {
     pub notifications: Vec<Notification>,
 }
 
+impl ExecutionSpec {
+    /// Whether only an agent with Docker can run it: it runs in a runtime image, or builds one.
+    pub fn needs_docker(&self) -> bool {
+        self.container.is_some() || self.build.is_some()
+    }
+}
+
 /// How an execution ended, as its agent reported it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ExecutionResult {

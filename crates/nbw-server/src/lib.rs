@@ -4,6 +4,7 @@
 //! - [`db`]: the two backends behind one enum, and the migrations;
 //! - [`app`]: shared state and the router; [`api`]: the `/v1` routes;
 //! - [`store`]: the SQL of each resource; [`auth`]: tokens, callers and project roles;
+//! - [`runs`]: creating executions;
 //! - [`queue`], [`artifacts`], [`metrics`], [`config`].
 #![deny(missing_docs)]
 
