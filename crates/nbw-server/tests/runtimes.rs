@@ -1,10 +1,11 @@
 //! Runtimes on both backends: runs in a runtime resolve its built image (the newest, or the
-//! version asked for) and need a Docker agent; workflow volumes are checked and carried.
+//! version asked for) and need a Docker agent; builds are executions only Docker agents claim,
+//! whose success registers the runtime version; workflow volumes are checked and carried.
 
 mod queue_support;
 mod support;
 
-use queue_support::{Fixture, Project};
+use queue_support::{Fixture, Project, TestAgent};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use support::assert_error;
@@ -30,6 +31,34 @@ async fn run(f: &Fixture, project: &Project, body: Value) -> (StatusCode, Value)
     let mut request = json!({"notebook": "main.ipynb"});
     request.as_object_mut().unwrap().extend(body.as_object().unwrap().clone());
     f.server.post(&format!("/v1/projects/{}/executions", project.name), &f.owner, request).await
+}
+
+/// Asks for a build of `runtime` as `token`.
+async fn build(
+    f: &Fixture,
+    project: &Project,
+    runtime: &str,
+    token: &str,
+    body: Value,
+) -> (StatusCode, Value) {
+    f.server.post(&format!("/v1/projects/{}/runtimes/{runtime}/builds", project.name), token, body).await
+}
+
+/// Claims the next execution with `agent` and completes it as a build that produced `image_id`.
+async fn claim_and_build(f: &Fixture, agent: &TestAgent, image_id: &str) -> Value {
+    let claim = f.claim(agent, 5).await;
+    let id = claim["execution"]["id"].as_str().expect("a build to claim").to_owned();
+    let image = claim["execution"]["spec"]["build"]["image"].clone();
+    let result = json!({"result": {"state": "succeeded", "image": {
+        "image": image, "image_id": image_id, "dockerfile_hash": "sha256:df"}}});
+    let path = format!("/v1/agent/executions/{id}/complete");
+    let (status, body) = f.server.post(&path, &agent.token, result.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // A repeated completion (a lost answer, a retry) answers the same and registers nothing twice.
+    let (status, again) = f.server.post(&path, &agent.token, result).await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again["state"], "succeeded");
+    body
 }
 
 async fn runtimes(f: &Fixture, project: &Project, query: &str) -> Vec<Value> {
@@ -154,3 +183,103 @@ both_backends!(workflow_volumes_are_checked, |backend| async move {
         "invalid_request",
     );
 });
+
+both_backends!(a_build_runs_on_a_docker_agent_and_registers_the_runtime, |backend| async move {
+    let f = Fixture::new(backend).await;
+    let project = f.project("sales").await;
+    let viewer = f.server.user("vic", false).await;
+    let members = format!("/v1/projects/{}/members/vic", project.name);
+    assert_eq!(f.server.put(&members, &f.owner, json!({"role": "viewer"})).await.0, StatusCode::OK);
+    assert_error(build(&f, &project, "GPU", &viewer, json!({})).await, StatusCode::FORBIDDEN, "forbidden");
+    assert_error(
+        build(&f, &project, "a b", &f.owner, json!({})).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_name",
+    );
+    assert_error(
+        build(&f, &project, "GPU", &f.owner, json!({"bundle_version": "v9"})).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+
+    let (status, execution) = build(&f, &project, "GPU", &f.owner, json!({"origin": "cli"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{execution}");
+    assert!(execution["id"].as_str().unwrap().starts_with("cli."), "{execution}");
+    assert_eq!(execution["state"], "queued");
+    assert_eq!(execution["spec"]["build"], json!({"runtime": "GPU", "image": "nbw/sales/gpu:v1"}));
+    assert_eq!(execution["spec"]["notebook"], "Dockerfile.GPU");
+    assert_eq!(execution["spec"]["bundle_version"], "v1");
+    assert_eq!(execution["spec"]["retries"]["max_retries"], 0);
+    assert_eq!(execution["labels"], docker_labels());
+
+    let plain = f.agent("plain", json!({})).await;
+    let docker = f.agent("docker", docker_labels()).await;
+    assert_eq!(f.claim(&plain, 0).await, Value::Null);
+    let done = claim_and_build(&f, &docker, "sha256:first").await;
+    assert_eq!((&done["id"], &done["state"]), (&execution["id"], &json!("succeeded")));
+    let listed = runtimes(&f, &project, "").await;
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(
+        (&listed[0]["name"], &listed[0]["version"], &listed[0]["image"]),
+        (&json!("GPU"), &json!("v1"), &json!("nbw/sales/gpu:v1"))
+    );
+    assert_eq!(
+        (&listed[0]["image_id"], &listed[0]["dockerfile_hash"]),
+        (&json!("sha256:first"), &json!("sha256:df"))
+    );
+    let (_, run_in_it) = run(&f, &project, json!({"runtime": "GPU"})).await;
+    assert_eq!(run_in_it["spec"]["container"]["image_id"], "sha256:first");
+    assert_eq!(f.claim(&docker, 0).await["execution"]["id"], run_in_it["id"]);
+
+    // A rebuild of the same bundle version replaces the image; a registration by hand may not.
+    assert_eq!(build(&f, &project, "GPU", &f.owner, json!({})).await.0, StatusCode::CREATED);
+    claim_and_build(&f, &docker, "sha256:second").await;
+    let listed = runtimes(&f, &project, "").await;
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["image_id"], "sha256:second");
+    let by_hand = json!({"name": "GPU", "version": "v1", "image": "elsewhere/gpu:v1"});
+    assert_error(
+        f.server.post(&format!("/v1/projects/{}/runtimes", project.name), &f.owner, by_hand).await,
+        StatusCode::CONFLICT,
+        "conflict",
+    );
+});
+
+both_backends!(a_build_that_succeeds_without_an_image_is_recorded_as_failed, |backend| async move {
+    let f = Fixture::new(backend).await;
+    let project = f.project("sales").await;
+    let docker = f.agent("docker", docker_labels()).await;
+    let (_, execution) = build(&f, &project, "gpu", &f.owner, json!({})).await;
+    let id = execution["id"].as_str().unwrap();
+    assert_eq!(f.claim(&docker, 0).await["execution"]["id"], execution["id"]);
+    for _ in 0..2 {
+        let (status, body) = f.complete(&docker, id, "succeeded").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["state"], "failed");
+        assert!(body["result"]["message"].as_str().unwrap().contains("not the image it built"), "{body}");
+    }
+    assert_eq!(f.execution(id).await["state"], "failed");
+    assert!(runtimes(&f, &project, "").await.is_empty());
+    // A build that failed registers nothing either.
+    build(&f, &project, "gpu", &f.owner, json!({})).await;
+    let id = f.claim(&docker, 0).await["execution"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(f.complete(&docker, &id, "failed").await.0, StatusCode::OK);
+    assert!(runtimes(&f, &project, "").await.is_empty());
+});
+
+// The document does not depend on the backend.
+#[tokio::test]
+async fn the_openapi_document_describes_builds() {
+    let server = support::TestServer::start(support::Backend::Sqlite).await;
+    let (_, doc) = server.call(reqwest::Method::GET, "/v1/openapi.json", None, None).await;
+    let build = &doc["paths"]["/v1/projects/{project}/runtimes/{name}/builds"]["post"];
+    assert_eq!(
+        build["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/CreateBuild"
+    );
+    for schema in ["CreateBuild", "BuildSpec", "ContainerImage", "BuiltImage", "Runtime"] {
+        assert!(doc["components"]["schemas"][schema].is_object(), "{schema} is documented");
+    }
+    let list = &doc["paths"]["/v1/projects/{project}/runtimes"]["get"]["parameters"];
+    assert!(list.as_array().unwrap().iter().any(|p| p["name"] == "name"), "{list}");
+}
