@@ -1,5 +1,5 @@
 //! What a user does with the API (the CLI's calls): log in, push bundles, manage workflows,
-//! run notebooks, follow and fetch executions, set secrets.
+//! run notebooks, follow and fetch executions, build runtimes, set secrets.
 
 use std::pin::Pin;
 use std::time::Duration;
@@ -7,8 +7,9 @@ use std::time::Duration;
 use eventsource_stream::Eventsource;
 use futures::{Stream, StreamExt};
 use nbw_core::api::{
-    Bundle, CreateExecution, CreateProject, Execution, ExecutionEvent, ExecutionState, LoginRequest, Page,
-    Project, RefreshRequest, RunWorkflow, SecretName, SetSecret, Tokens, User, Workflow, WorkflowInput,
+    Bundle, CreateBuild, CreateExecution, CreateProject, Execution, ExecutionEvent, ExecutionState,
+    LoginRequest, Page, Project, RefreshRequest, RunWorkflow, Runtime, SecretName, SetSecret, Tokens, User,
+    Workflow, WorkflowInput,
 };
 use reqwest::Method;
 
@@ -295,6 +296,29 @@ impl Client {
             }
         });
         Ok(Box::pin(stream))
+    }
+
+    // --- runtimes -------------------------------------------------------------------------
+
+    /// The project's runtime versions (of runtime `name` only, when given), newest first.
+    pub async fn runtimes(&self, project: &str, name: Option<&str>) -> Result<Vec<Runtime>, ClientError> {
+        let params: Vec<(&str, &str)> = name.map(|name| ("name", name)).into_iter().collect();
+        let request =
+            self.request(Method::GET, &format!("/v1/projects/{}/runtimes", segment(project))).query(&params);
+        let response = self.send(request).await?;
+        response.json().await.map_err(|e| ClientError::Decode(e.to_string()))
+    }
+
+    /// Builds a runtime's image on an agent with Docker; the build's execution comes back at
+    /// once, and its log streams through [`Client::events`].
+    pub async fn create_build(
+        &self,
+        project: &str,
+        runtime: &str,
+        request: &CreateBuild,
+    ) -> Result<Execution, ClientError> {
+        let path = format!("/v1/projects/{}/runtimes/{}/builds", segment(project), segment(runtime));
+        self.json(Method::POST, &path, Some(request)).await
     }
 
     // --- secrets --------------------------------------------------------------------------

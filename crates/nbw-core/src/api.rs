@@ -373,10 +373,25 @@ pub struct Workflow {
     pub spec: WorkflowSpec,
     /// The next time the schedule fires, if any.
     pub next_fire_at: Option<DateTime<Utc>>,
+    /// Why the schedule's last fire created no run (no bundle, a runtime not built...), until a
+    /// later fire creates one.
+    #[serde(default)]
+    pub last_fire_error: Option<FireError>,
     /// Creation time.
     pub created_at: DateTime<Utc>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
+}
+
+/// A scheduled fire that could not create a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct FireError {
+    /// The fire time.
+    pub at: DateTime<Utc>,
+    /// The stable code the API would have answered, e.g. `runtime_not_built`.
+    pub code: String,
+    /// What went wrong and how to fix it.
+    pub message: String,
 }
 
 /// Where an execution came from; its id starts with this prefix.
@@ -520,6 +535,13 @@ pub struct ExecutionSpec {
     /// Notifications.
     #[serde(default)]
     pub notifications: Vec<Notification>,
+}
+
+impl ExecutionSpec {
+    /// Whether only an agent with Docker can run it: it runs in a runtime image, or builds one.
+    pub fn needs_docker(&self) -> bool {
+        self.container.is_some() || self.build.is_some()
+    }
 }
 
 /// How an execution ended, as its agent reported it.

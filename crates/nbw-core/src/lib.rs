@@ -3,8 +3,8 @@
 //! `nbw-core` owns the vocabulary that the engine, the server, the agent and the CLI all speak,
 //! and nothing that does I/O: notebook [`params`] (the values a run passes to a notebook's
 //! `parameters` cell, with papermill's command-line type inference), the `/v1` [`api`] types,
-//! the [`project`] file `nbw.yaml`, the volumes and limits of a runtime [`container`], and random
-//! [`ids`].
+//! the [`project`] file `nbw.yaml`, the volumes and limits of a runtime [`container`], the tag
+//! of a runtime [`image`], and random [`ids`].
 //!
 //! ```
 //! use nbw_core::params::{infer_cli_value, ParamValue, Parameters};
@@ -19,5 +19,6 @@
 pub mod api;
 pub mod container;
 pub mod ids;
+pub mod image;
 pub mod params;
 pub mod project;

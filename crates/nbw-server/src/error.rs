@@ -57,6 +57,11 @@ impl ApiError {
         ApiError::NotFound(format!("{what} not found"))
     }
 
+    /// The stable code of the answer.
+    pub fn code(&self) -> &'static str {
+        self.status_and_code().1
+    }
+
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             ApiError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),

@@ -4,6 +4,7 @@
 //! - [`db`]: the two backends behind one enum, and the migrations;
 //! - [`app`]: shared state and the router; [`api`]: the `/v1` routes;
 //! - [`store`]: the SQL of each resource; [`auth`]: tokens, callers and project roles;
+//! - [`runs`]: creating executions; [`builds`]: runtime image builds and their registration;
 //! - [`queue`], [`artifacts`], [`metrics`], [`config`].
 #![deny(missing_docs)]
 
@@ -11,6 +12,7 @@ pub mod api;
 pub mod app;
 pub mod artifacts;
 pub mod auth;
+pub mod builds;
 pub mod config;
 pub mod crypto;
 pub mod db;

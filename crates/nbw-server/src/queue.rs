@@ -28,6 +28,7 @@ use tokio_util::sync::CancellationToken;
 use crate::app::AppState;
 use crate::artifacts::ArtifactKey;
 use crate::auth::AgentCaller;
+use crate::builds;
 use crate::crypto;
 use crate::db::{Db, now_ms, to_time};
 use crate::error::ApiError;
@@ -340,7 +341,11 @@ pub async fn complete(
     let how = Finish::Complete { agent_id: &agent.agent_id, state: result.state };
     let plan = |row: &ExecutionRow| plan_retry(row, result.state, now);
     if let Some((row, retry)) = store::finish(&state.db, id, how, &result_json, now, plan).await? {
-        return Ok(finished(state, row, retry).await);
+        let row = builds::settle(state, row).await?;
+        let execution = finished(state, row, retry).await;
+        // A failure answers 500: the agent completes again, and that registers the build.
+        builds::register(state, &execution).await?;
+        return Ok(execution);
     }
     // Not running on this agent: never held, or finished already (perhaps by this same
     // request sent twice, or by the reaper).
@@ -349,9 +354,15 @@ pub async fn complete(
         .filter(|row| row.agent_id.as_deref() == Some(agent.agent_id.as_str()))
         .ok_or_else(|| ApiError::not_found(format!("execution {id:?} held by this agent")))?;
     let stored = row.result.as_deref().and_then(|r| serde_json::from_str::<ExecutionResult>(r).ok());
+    let recorded = builds::as_recorded(&row.spec(), result.clone());
     match row.state() {
         ExecutionState::Lost | ExecutionState::Running | ExecutionState::Queued => Err(lease_lost(&row)),
-        _ if stored.as_ref() == Some(&result) => Ok(row.to_api()),
+        _ if stored.as_ref() == Some(&result) || stored.as_ref() == Some(&recorded) => {
+            // The first completion may have stopped before its build was settled or registered.
+            let execution = builds::settle(state, row).await?.to_api();
+            builds::register(state, &execution).await?;
+            Ok(execution)
+        }
         other => Err(ApiError::Conflict(format!(
             "execution {id} was already completed as {}; a different result cannot replace it",
             other.as_str()

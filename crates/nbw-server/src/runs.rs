@@ -1,10 +1,14 @@
 //! Creating executions: resolving what a run needs (the bundle, the notebook, the parameters)
 //! once, at creation, so a later change of the workflow or a newer bundle does not change a
 //! queued run. The API, the scheduler and the retry logic all create executions here.
+//!
+//! A run in a runtime gets that runtime's image resolved here too (the version asked for, or
+//! the newest built), and the Docker label, so only an agent with Docker claims it. Retries copy
+//! their attempt's spec and labels, so they run in the same image.
 
 use std::collections::BTreeMap;
 
-use nbw_core::api::{Execution, ExecutionSpec, Origin, WorkflowSpec};
+use nbw_core::api::{ContainerImage, DOCKER_LABEL, Execution, ExecutionSpec, Origin, Role, WorkflowSpec};
 use nbw_core::params::Parameters;
 
 use crate::app::AppState;
@@ -13,6 +17,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::store::bundles::{self, BundleRow};
 use crate::store::executions::{self, NewExecution};
 use crate::store::workflows::WorkflowRow;
+use crate::store::{projects, runtimes};
 
 /// The bundle of `version`, or the project's latest.
 pub async fn resolve_bundle(
@@ -43,6 +48,57 @@ pub fn check_notebook(bundle: &BundleRow, notebook: &str) -> ApiResult<()> {
     })
 }
 
+/// Checks a run's runtime (1 to 64 of `A-Za-z0-9_.-`, as `nbw.yaml` allows) and that a
+/// runtime version comes with its runtime.
+pub fn check_runtime(runtime: Option<&str>, version: Option<&str>) -> ApiResult<()> {
+    match (runtime, version) {
+        (Some(name), _) => check_runtime_name(name),
+        (None, Some(_)) => {
+            Err(ApiError::invalid("runtime_version needs runtime: name the runtime it is a version of"))
+        }
+        (None, None) => Ok(()),
+    }
+}
+
+/// Checks a runtime name.
+pub fn check_runtime_name(name: &str) -> ApiResult<()> {
+    ApiError::require(nbw_core::project::valid_workflow_name(name), "invalid_name", || {
+        format!("runtime name {name:?} is not valid: use 1 to 64 of letters, digits, '_', '.', '-'")
+    })
+}
+
+/// The image a run in `runtime` uses: `version`, or the runtime's newest version. `None`
+/// without a runtime (the agent runs the kernel as a local process).
+pub async fn resolve_container(
+    state: &AppState,
+    project_id: &str,
+    runtime: Option<&str>,
+    version: Option<&str>,
+) -> ApiResult<Option<ContainerImage>> {
+    check_runtime(runtime, version)?;
+    let Some(name) = runtime else { return Ok(None) };
+    if let Some(row) = runtimes::find(&state.db, project_id, name, version).await? {
+        return Ok(Some(row.container()));
+    }
+    let built = runtimes::list(&state.db, project_id, Some(name)).await?;
+    if built.is_empty() {
+        let project =
+            projects::get(&state.db, project_id, Role::Viewer).await?.map(|p| p.name).unwrap_or_default();
+        return Err(ApiError::BadRequest {
+            code: "runtime_not_built",
+            message: format!(
+                "runtime {name:?} has no built image in project {project:?}: build it with `nbw runtime build {name}`"
+            ),
+        });
+    }
+    let versions: Vec<&str> = built.iter().map(|row| row.version.as_str()).collect();
+    Err(ApiError::NotFound(format!(
+        "runtime {name:?} has no version {:?}; built versions, newest first: {}",
+        version.unwrap_or_default(),
+        versions.join(", ")
+    )))
+}
+
 /// The execution spec of a workflow run, with `overrides` on top of the workflow's parameters.
 pub async fn workflow_spec(
     state: &AppState,
@@ -52,6 +108,9 @@ pub async fn workflow_spec(
 ) -> ApiResult<ExecutionSpec> {
     let bundle = resolve_bundle(state, project_id, spec.bundle_version.as_deref()).await?;
     check_notebook(&bundle, &spec.notebook)?;
+    let container =
+        resolve_container(state, project_id, spec.runtime.as_deref(), spec.runtime_version.as_deref())
+            .await?;
     let mut parameters = spec.parameters.clone();
     parameters.extend(overrides);
     Ok(ExecutionSpec {
@@ -61,8 +120,8 @@ pub async fn workflow_spec(
         bundle_version: bundle.version,
         bundle_digest: bundle.digest,
         runtime: spec.runtime.clone(),
-        runtime_version: spec.runtime_version.clone(),
-        container: None,
+        runtime_version: container.as_ref().map(|c| c.version.clone()),
+        container,
         build: None,
         volumes: spec.volumes.clone(),
         timeout_secs: spec.timeout_secs,
@@ -81,7 +140,7 @@ pub struct Enqueue {
     pub origin: Origin,
     /// What it runs.
     pub spec: ExecutionSpec,
-    /// Agent labels required.
+    /// Agent labels required (the Docker label is added when the spec needs Docker).
     pub labels: BTreeMap<String, String>,
     /// The workflow it runs.
     pub workflow_id: Option<String>,
@@ -98,12 +157,16 @@ pub async fn enqueue(state: &AppState, request: Enqueue) -> ApiResult<Option<Exe
         (Some(at), Some(workflow)) => Some((format!("{workflow}@{at}"), at)),
         _ => None,
     };
+    let mut labels = request.labels;
+    if request.spec.needs_docker() {
+        labels.insert(DOCKER_LABEL.0.to_owned(), DOCKER_LABEL.1.to_owned());
+    }
     let new = NewExecution {
         id: id.clone(),
         project_id: request.project_id,
         workflow_id: request.workflow_id,
         spec: request.spec,
-        labels: request.labels,
+        labels,
         attempt: 1,
         first_attempt_id: None,
         previous_attempt_id: None,

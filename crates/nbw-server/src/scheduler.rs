@@ -26,15 +26,16 @@
 //! fire time.
 //!
 //! Failures. A run that cannot be created because the workflow is unusable (no bundle, a missing
-//! notebook, an invalid schedule) is logged and its fire time passes: it neither blocks other
-//! workflows nor fires again. A storage fault leaves `next_fire_at` unchanged, so the next tick
+//! notebook, a runtime without a built image, an invalid schedule) is logged and recorded on the
+//! workflow (`last_fire_error`, until a later fire creates a run), and its fire time passes: it
+//! neither blocks other workflows nor fires again. A storage fault leaves `next_fire_at` unchanged, so the next tick
 //! tries again (and the fire key keeps that from doubling anything).
 
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
 use futures::StreamExt;
-use nbw_core::api::{Misfire, Origin};
+use nbw_core::api::{FireError, Misfire, Origin};
 use nbw_core::params::Parameters;
 use sqlx::{Connection, PgConnection};
 use tokio::task::JoinHandle;
@@ -75,8 +76,9 @@ pub struct TickReport {
     pub duplicates: usize,
     /// Workflows that had missed fire times (dropped with `skip`, collapsed with `run_once`).
     pub misfired: usize,
-    /// Workflows whose run could not be created (no bundle, a missing notebook, an invalid
-    /// schedule): logged, and their fire time passed.
+    /// Workflows whose run could not be created (no bundle, a missing notebook, a runtime not
+    /// built, an invalid schedule): logged and recorded on the workflow, and their fire time
+    /// passed.
     pub failed: usize,
     /// Workflows left for the next tick after a storage fault.
     pub errors: usize,
@@ -152,13 +154,14 @@ async fn fire(state: &AppState, row: WorkflowRow, now: DateTime<Utc>, grace: Dur
         Some(Ok(compiled)) => compiled,
         None => {
             // The schedule was removed without clearing next_fire_at: stop firing.
-            advance(state, &row, stored, None, &mut report).await;
+            advance(state, &row, stored, None, row.fire_error.clone(), &mut report).await;
             return report;
         }
         Some(Err(e)) => {
             tracing::warn!(workflow = %row.id, project = %row.project_id, error = %e, "invalid schedule; it stops firing");
             report.failed += 1;
-            advance(state, &row, stored, None, &mut report).await;
+            let error = fire_error(to_time(stored), e.code(), &e.to_string());
+            advance(state, &row, stored, None, Some(error), &mut report).await;
             return report;
         }
     };
@@ -193,6 +196,8 @@ async fn fire(state: &AppState, row: WorkflowRow, now: DateTime<Utc>, grace: Dur
         );
     }
 
+    // Kept when no fire is due (all missed and skipped): nothing new is known.
+    let mut error = row.fire_error.clone();
     for at in fire_times {
         let fire_ms = at.timestamp_millis();
         match runs::enqueue_workflow(
@@ -207,9 +212,13 @@ async fn fire(state: &AppState, row: WorkflowRow, now: DateTime<Utc>, grace: Dur
         {
             Ok(Some(execution)) => {
                 report.fired += 1;
+                error = None;
                 tracing::debug!(workflow = %row.id, execution = %execution.id, fire = %at, "scheduled run queued");
             }
-            Ok(None) => report.duplicates += 1,
+            Ok(None) => {
+                report.duplicates += 1;
+                error = None;
+            }
             Err(ApiError::Internal(e)) => {
                 tracing::warn!(workflow = %row.id, fire = %at, error = %e, "could not queue a scheduled run; retrying at the next tick");
                 report.errors += 1;
@@ -222,27 +231,36 @@ async fn fire(state: &AppState, row: WorkflowRow, now: DateTime<Utc>, grace: Dur
                     "scheduled run not created; the schedule carries on at its next fire time"
                 );
                 report.failed += 1;
+                error = Some(fire_error(at, e.code(), &e.to_string()));
                 break;
             }
         }
     }
     let next = compiled.next_after(now, anchor).map(|t| t.timestamp_millis());
-    advance(state, &row, stored, next, &mut report).await;
+    advance(state, &row, stored, next, error, &mut report).await;
     report
 }
 
-/// Moves `next_fire_at` from `stored` to `next`, unless the row changed since it was read.
+/// A [`FireError`] as the `fire_error` column stores it.
+fn fire_error(at: DateTime<Utc>, code: &str, message: &str) -> String {
+    let error = FireError { at, code: code.to_owned(), message: message.to_owned() };
+    serde_json::to_string(&error).expect("fire errors serialize")
+}
+
+/// Moves `next_fire_at` from `stored` to `next` and records the fires' `error` (users see it
+/// on the workflow), unless the row changed since it was read.
 async fn advance(
     state: &AppState,
     row: &WorkflowRow,
     stored: i64,
     next: Option<i64>,
+    error: Option<String>,
     report: &mut TickReport,
 ) {
-    let sql =
-        "UPDATE workflows SET next_fire_at = $1 WHERE id = $2 AND next_fire_at = $3 AND updated_at = $4";
+    let sql = "UPDATE workflows SET next_fire_at = $1, fire_error = $5 \
+               WHERE id = $2 AND next_fire_at = $3 AND updated_at = $4";
     let result = on_db!(&state.db, pool => sqlx::query(sql)
-        .bind(next).bind(&row.id).bind(stored).bind(row.updated_at)
+        .bind(next).bind(&row.id).bind(stored).bind(row.updated_at).bind(&error)
         .execute(pool).await.map(|r| r.rows_affected()));
     match result {
         Ok(1) => {}

@@ -6,12 +6,13 @@
 mod support;
 
 use chrono::{DateTime, Duration, Utc};
-use nbw_core::api::WorkflowSpec;
+use nbw_core::api::{FireError, WorkflowSpec};
 use nbw_server::app::AppState;
 use nbw_server::artifacts::Artifacts;
 use nbw_server::auth::Keys;
 use nbw_server::db::{Db, to_time};
 use nbw_server::scheduler::{self, TickReport};
+use nbw_server::store::runtimes::{NewRuntime, OnConflict};
 use nbw_server::store::workflows::{self, WorkflowRow};
 use nbw_server::{on_db, schedule, store};
 use serde_json::{Value, json};
@@ -369,18 +370,52 @@ both_backends!(a_broken_workflow_neither_blocks_others_nor_fires_again, |backend
     let no_bundle = workflow(state, &bare, "no-bundle", minutely.clone(), start).await;
     let no_notebook =
         workflow_running(state, &good, "no-notebook", "gone.ipynb", minutely.clone(), start).await;
-    let fine = workflow(state, &good, "fine", minutely, start).await;
+    let fine = workflow(state, &good, "fine", minutely.clone(), start).await;
+    let spec = json!({"notebook": "main.ipynb", "runtime": "gpu", "schedule": minutely});
+    let spec: WorkflowSpec = serde_json::from_value(spec).unwrap();
+    let unbuilt =
+        workflows::insert(&state.db, &good, "unbuilt", &spec, true, next_fire(&spec, start)).await.unwrap();
 
     let now = t("2026-05-04T10:01:00Z");
     let report = scheduler::tick(state, now).await.unwrap();
-    assert_eq!((report.due, report.fired, report.failed, report.errors), (3, 1, 2, 0), "{report:?}");
-    for wf in [&no_bundle, &no_notebook, &fine] {
+    assert_eq!((report.due, report.fired, report.failed, report.errors), (4, 1, 3, 0), "{report:?}");
+    for wf in [&no_bundle, &no_notebook, &fine, &unbuilt] {
         assert_eq!(next_fire_at(state, &wf.id).await, Some(t("2026-05-04T10:02:00Z")), "{}", wf.name);
     }
     assert_eq!(scheduler::tick(state, now + Duration::seconds(1)).await.unwrap(), TickReport::default());
     assert_eq!(runs(state, &no_bundle.id).await.len() + runs(state, &no_notebook.id).await.len(), 0);
+    assert_eq!(runs(state, &unbuilt.id).await.len(), 0);
     assert_eq!(runs(state, &fine.id).await.len(), 1);
+
+    // Each silent workflow says why, with the fire time, where its users look.
+    for (wf, code) in
+        [(&no_bundle, "invalid_request"), (&no_notebook, "unknown_notebook"), (&unbuilt, "runtime_not_built")]
+    {
+        let error =
+            fire_error(state, &wf.id).await.unwrap_or_else(|| panic!("{} records its failure", wf.name));
+        assert_eq!((error.at, error.code.as_str()), (now, code), "{}", wf.name);
+    }
+    assert!(fire_error(state, &unbuilt.id).await.unwrap().message.contains("nbw runtime build gpu"));
+    assert_eq!(fire_error(state, &fine.id).await, None);
+
+    // Once the runtime is built, the next fire runs and the error goes.
+    let gpu = NewRuntime {
+        name: "gpu".into(),
+        version: "v1".into(),
+        image: "nbw/good/gpu:v1".into(),
+        dockerfile_hash: None,
+        image_id: None,
+    };
+    store::runtimes::insert(&state.db, &good, &gpu, OnConflict::Refuse, 0).await.unwrap();
+    let report = scheduler::tick(state, t("2026-05-04T10:02:00Z")).await.unwrap();
+    assert_eq!((report.fired, report.failed), (2, 2), "{report:?}");
+    assert_eq!(fire_error(state, &unbuilt.id).await, None);
+    assert_eq!(fire_error(state, &no_bundle.id).await.unwrap().at, t("2026-05-04T10:02:00Z"));
 });
+
+async fn fire_error(state: &AppState, workflow_id: &str) -> Option<FireError> {
+    workflows::by_id(&state.db, workflow_id).await.unwrap().unwrap().to_api().last_fire_error
+}
 
 /// A second server's state over the same database.
 async fn second_server(server: &TestServer) -> AppState {

@@ -30,10 +30,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(download_output))
 }
 
-/// Runs a notebook of a bundle; the execution id comes back at once.
+/// Runs a notebook of a bundle, in a runtime's image when `runtime` is set; the execution id
+/// comes back at once.
 #[utoipa::path(post, path = "/v1/projects/{project}/executions", tag = "executions", security(("bearer" = [])),
     params(("project" = String, Path, description = "project name")), request_body = CreateExecution,
-    responses((status = 201, body = Execution), (status = 400, body = nbw_core::api::ErrorBody)))]
+    responses((status = 201, body = Execution), (status = 400, body = nbw_core::api::ErrorBody),
+        (status = 404, body = nbw_core::api::ErrorBody)))]
 async fn create_execution(
     State(state): State<AppState>,
     caller: UserCaller,
@@ -44,15 +46,22 @@ async fn create_execution(
     let origin = super::workflows::user_origin(input.origin)?;
     let bundle = runs::resolve_bundle(&state, &access.project_id, input.bundle_version.as_deref()).await?;
     runs::check_notebook(&bundle, &input.notebook)?;
+    let container = runs::resolve_container(
+        &state,
+        &access.project_id,
+        input.runtime.as_deref(),
+        input.runtime_version.as_deref(),
+    )
+    .await?;
     let spec = ExecutionSpec {
         notebook: input.notebook,
         parameters: input.parameters,
         bundle_id: bundle.id,
         bundle_version: bundle.version,
         bundle_digest: bundle.digest,
-        runtime: None,
-        runtime_version: None,
-        container: None,
+        runtime: input.runtime,
+        runtime_version: container.as_ref().map(|c| c.version.clone()),
+        container,
         build: None,
         volumes: Vec::new(),
         timeout_secs: input.timeout_secs,

@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::Utc;
 use nbw_core::api::{Execution, Origin, Role, RunWorkflow, Workflow, WorkflowInput, WorkflowSpec};
+use nbw_core::container::Volume;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -45,6 +46,11 @@ fn validate(spec: &WorkflowSpec, enabled: bool) -> ApiResult<Option<i64>> {
             "notebook {:?} must be a path to an .ipynb file in the bundle",
             spec.notebook
         )));
+    }
+    // Whether the runtime is built is checked when a run is created: it may be built later.
+    runs::check_runtime(spec.runtime.as_deref(), spec.runtime_version.as_deref())?;
+    for volume in &spec.volumes {
+        Volume::parse(volume).map_err(|message| ApiError::BadRequest { code: "invalid_volume", message })?;
     }
     for notification in &spec.notifications {
         if notification.url_secret.trim().is_empty() {

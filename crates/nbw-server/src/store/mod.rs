@@ -6,6 +6,7 @@ pub mod executions;
 pub mod outbox;
 pub mod projects;
 pub mod queue;
+pub mod runtimes;
 pub mod tokens;
 pub mod users;
 pub mod workflows;

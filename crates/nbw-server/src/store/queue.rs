@@ -287,6 +287,13 @@ pub async fn finish(
     })
 }
 
+/// Turns the succeeded execution `id` into a failed one with `result` (JSON); `None` when it is
+/// not in `succeeded`.
+pub async fn fail_succeeded(db: &Db, id: &str, result: &str) -> Result<Option<ExecutionRow>, sqlx::Error> {
+    let sql = "UPDATE executions SET state = 'failed', result = $1 WHERE id = $2 AND state = 'succeeded' RETURNING *";
+    on_db!(db, pool => sqlx::query_as(sql).bind(result).bind(id).fetch_optional(pool).await)
+}
+
 /// Running executions whose lease expired before `now`, oldest lease first.
 pub async fn expired(db: &Db, now: i64, limit: i64) -> Result<Vec<ExecutionRow>, sqlx::Error> {
     let sql =

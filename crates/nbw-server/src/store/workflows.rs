@@ -21,6 +21,8 @@ pub struct WorkflowRow {
     pub enabled: bool,
     /// Next fire time (ms), when scheduled and enabled.
     pub next_fire_at: Option<i64>,
+    /// The last fire that created no run: [`nbw_core::api::FireError`] as JSON.
+    pub fire_error: Option<String>,
     /// Creation time (ms).
     pub created_at: i64,
     /// Last change (ms).
@@ -41,6 +43,7 @@ impl WorkflowRow {
             enabled: self.enabled,
             spec: self.spec(),
             next_fire_at: to_time_opt(self.next_fire_at),
+            last_fire_error: self.fire_error.as_deref().and_then(|e| serde_json::from_str(e).ok()),
             created_at: to_time(self.created_at),
             updated_at: to_time(self.updated_at),
         }
@@ -64,6 +67,7 @@ pub async fn insert(
         spec: serde_json::to_string(spec).expect("specs serialize"),
         enabled,
         next_fire_at,
+        fire_error: None,
         created_at: now,
         updated_at: now,
     };
