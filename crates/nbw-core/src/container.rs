@@ -112,7 +112,7 @@ pub fn parse_memory(text: &str) -> Result<u64, String> {
 
 /// A CPU limit: a positive number of CPUs, e.g. `1.5`.
 pub fn check_cpus(cpus: f64) -> Result<(), String> {
-    if cpus.is_finite() && cpus >= 0.01 && cpus <= 1024.0 {
+    if cpus.is_finite() && (0.01..=1024.0).contains(&cpus) {
         Ok(())
     } else {
         Err(format!("cpus {cpus} is not a number of CPUs between 0.01 and 1024"))
