@@ -921,3 +921,42 @@ mod tests {
         assert!(bad.is_err());
     }
 }
+
+/// The tag of a runtime image: `nbw/<project>/<runtime>:<version>`, in Docker's alphabet
+/// (the runtime name lowercased, characters a tag cannot hold in the version replaced by `-`).
+pub fn runtime_image_tag(project: &str, runtime: &str, version: &str) -> String {
+    // A tag is `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`: its first character cannot be `.` or `-`,
+    // so a bad first character becomes `_`; an empty version is Docker's own default tag.
+    let mut tag: String = version
+        .chars()
+        .enumerate()
+        .map(|(i, c)| match c {
+            'A'..='Z' | 'a'..='z' | '0'..='9' | '_' => c,
+            '.' | '-' if i > 0 => c,
+            _ if i == 0 => '_',
+            _ => '-',
+        })
+        .take(128)
+        .collect();
+    if tag.is_empty() {
+        tag.push_str("latest");
+    }
+    format!("nbw/{project}/{}:{tag}", runtime.to_lowercase())
+}
+
+#[cfg(test)]
+mod runtime_image_tag_tests {
+    use super::runtime_image_tag;
+
+    #[test]
+    fn runtime_image_tags_are_in_dockers_alphabet() {
+        assert_eq!(runtime_image_tag("sales", "default", "v1.2.0"), "nbw/sales/default:v1.2.0");
+        assert_eq!(runtime_image_tag("sales", "GPU", "v1"), "nbw/sales/gpu:v1");
+        assert_eq!(runtime_image_tag("sales", "default", "1.0+build/7 é"), "nbw/sales/default:1.0-build-7--");
+        assert_eq!(runtime_image_tag("sales", "default", ".hidden"), "nbw/sales/default:_hidden");
+        assert_eq!(runtime_image_tag("sales", "default", "-x"), "nbw/sales/default:_x");
+        assert_eq!(runtime_image_tag("sales", "default", ""), "nbw/sales/default:latest");
+        let long = runtime_image_tag("p", "r", &"a".repeat(300));
+        assert_eq!(long.rsplit(':').next().unwrap().len(), 128);
+    }
+}
