@@ -32,7 +32,7 @@ pub async fn build(
             .await
             .expect("archiving the build context does not panic")?
     };
-    tracing::info!(
+    tracing::debug!(
         tag,
         context_bytes = context.len(),
         owned_by_user = dockerfile.owned_by_user,
@@ -76,6 +76,6 @@ pub async fn build(
         source,
     })?;
     let image_id = image.id.unwrap_or_default();
-    tracing::info!(tag, image_id, "built a runtime image");
+    tracing::debug!(tag, image_id, "built a runtime image");
     Ok(BuiltImage { image: tag.to_owned(), image_id, dockerfile_hash: dockerfile.hash.clone() })
 }

@@ -25,7 +25,7 @@ pub async fn push(
         .tag_image(tag, Some(TagImageOptionsBuilder::default().repo(repository).tag(version).build()))
         .await
         .map_err(engine(format!("tagging {tag} as {reference}")))?;
-    tracing::info!(reference, "pushing a runtime image");
+    tracing::debug!(reference, "pushing a runtime image");
     let options = PushImageOptionsBuilder::default().tag(version).build();
     let mut stream = docker.push_image(repository, Some(options), None);
     let mut lines = Lines::new(log);
