@@ -4,7 +4,10 @@
 //! - [`venv`]: the project's Python environment (ipykernel, bash_kernel, papermill, nbformat),
 //!   made by `scripts/setup-python.sh`; a test fails, never skips, when it is missing;
 //! - [`kernel_env`]: the environment variables that let nbw find that environment's kernels;
-//! - [`notebook`]: a notebook JSON built from cell sources, with tags.
+//! - [`notebook`]: a notebook JSON built from cell sources, with tags;
+//! - [`docker_or_skip`]: whether a Docker test runs (without an engine it fails under `CI`,
+//!   else it is skipped with a notice), [`docker_base_image`] to build on, [`LabelledImages`]
+//!   to clean up.
 //!
 //! ```
 //! let nb = nbw_testkit::notebook(&[("x = 1", &["parameters"]), ("print(x)", &[])]);
@@ -12,9 +15,13 @@
 //! ```
 #![deny(missing_docs)]
 
+mod docker;
+
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
+
+pub use docker::{DOCKER_BASE_IMAGE, LabelledImages, docker_base_image, docker_or_skip, docker_run};
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
@@ -129,7 +136,9 @@ pub fn fresh_sqlite_url(dir: &Path) -> String {
     format!("sqlite://{}", dir.join(format!("nbw-{}.db", unique_suffix())).display())
 }
 
-fn unique_suffix() -> String {
+/// A suffix no other test or test run uses: the process id, the time and a counter (digits and
+/// `_`, so it fits project names and image tags).
+pub fn unique_suffix() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let nanos =
