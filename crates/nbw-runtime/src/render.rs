@@ -2,7 +2,7 @@
 //! `templates/Dockerfile.j2` filled with the runtime's values, each checked or quoted by
 //! [`escape`](crate::escape) first, so the template only lays them out.
 
-use nbw_core::project::{ProjectFile, Runtime};
+use nbw_core::project::{ProjectFile, Runtime, RuntimeUser};
 use serde::Serialize;
 
 use crate::error::RuntimeError;
@@ -46,7 +46,8 @@ pub(crate) fn render_with(
     requirements: Option<&str>,
 ) -> Result<String, RuntimeError> {
     let spec = runtime_of(project, runtime)?;
-    let context = Context::of(&project.project, runtime, spec, requirements)?;
+    let context = Context::of(&project.project, runtime, spec, requirements)
+        .map_err(|(field, message)| RuntimeError::Invalid { runtime: runtime.to_owned(), field, message })?;
     let mut env = minijinja::Environment::new();
     env.set_trim_blocks(true);
     env.set_lstrip_blocks(true);
@@ -92,83 +93,46 @@ struct User {
     switch_to: String,
 }
 
+/// A value refused: the field of nbw.yaml it came from, and why.
+type Refused = (String, String);
+
+/// Names the field of a refusal.
+fn at(field: &str) -> impl FnOnce(escape::Refusal) -> Refused {
+    let field = field.to_owned();
+    move |message| (field, message)
+}
+
 impl Context {
     fn of(
         project: &str,
         runtime: &str,
         spec: &Runtime,
         requirements: Option<&str>,
-    ) -> Result<Context, RuntimeError> {
-        let invalid = |field: &str| {
-            let field = field.to_owned();
-            move |message: String| RuntimeError::Invalid { runtime: runtime.to_owned(), field, message }
-        };
+    ) -> Result<Context, Refused> {
         // Names print in comments and labels too: checked as `nbw_core::project::load` does,
         // for a project file that did not come through it.
-        nbw_core::project::check_project_name(project).map_err(invalid("project"))?;
+        nbw_core::project::check_project_name(project).map_err(at("project"))?;
         if !nbw_core::project::valid_workflow_name(runtime) {
-            return Err(invalid("name")(format!(
+            return Err(at("name")(format!(
                 "{runtime:?} is not a runtime name (letters, digits, '_', '.', '-')"
             )));
         }
-        let packages = |list: &[String], field: &str| -> Result<String, RuntimeError> {
-            let checked: Vec<&str> = list
-                .iter()
-                .map(|p| escape::apt_package(p))
-                .collect::<Result<_, _>>()
-                .map_err(invalid(field))?;
-            Ok(checked.join(" "))
-        };
-        let requirements =
-            requirements.map(escape::project_path).transpose().map_err(invalid("requirements"))?;
-        let build_packages = packages(&spec.build_packages, "build_packages")?;
-        let build_stage = requirements.is_some() && !build_packages.is_empty();
-        let env = spec
-            .env
-            .iter()
-            .map(|(key, value)| {
-                if !nbw_core::project::valid_env_name(key) {
-                    return Err(invalid("env")(format!("{key:?} is not an environment variable name")));
-                }
-                escape::quoted(value)
-                    .map(|value| format!("{key}={value}"))
-                    .map_err(invalid(&format!("env.{key}")))
-            })
-            .collect::<Result<_, _>>()?;
-        let run = spec
-            .run
-            .iter()
-            .map(|command| escape::run_instruction(command))
-            .collect::<Result<_, _>>()
-            .map_err(invalid("run"))?;
-        let workdir = escape::absolute_path(spec.workdir.as_deref().unwrap_or(DEFAULT_WORKDIR))
-            .map_err(invalid("workdir"))?
-            .to_owned();
-        let user = match &spec.user {
-            None => None,
-            Some(user) => {
-                let name = escape::user_name(user.name.as_deref().unwrap_or(DEFAULT_USER))
-                    .map_err(invalid("user.name"))?
-                    .to_owned();
-                let gid = user.gid.or(user.uid);
-                let switch_to = match user.uid {
-                    Some(uid) => format!("{uid}:{}", gid.unwrap_or(uid)),
-                    None => name.clone(),
-                };
-                Some(User { name, uid: user.uid, gid, switch_to })
-            }
-        };
-        let quoted = |value: &str| escape::quoted(value).map_err(invalid("name"));
+        let requirements = requirements.map(escape::project_path).transpose().map_err(at("requirements"))?;
+        let build_packages = packages(&spec.build_packages).map_err(at("build_packages"))?;
+        let workdir = spec.workdir.as_deref().unwrap_or(DEFAULT_WORKDIR);
         Ok(Context {
             marker: format!(
                 "{MARKER_PREFIX} (runtime \"{runtime}\"): nbw rewrites this file; delete this line to keep your edits."
             ),
             project: project.to_owned(),
             runtime: runtime.to_owned(),
-            labels: Labels { project: quoted(project)?, runtime: quoted(runtime)? },
-            image: escape::image(spec.image.trim()).map_err(invalid("image"))?.to_owned(),
-            apt_packages: packages(&spec.apt_packages, "apt_packages")?,
-            build_stage,
+            labels: Labels {
+                project: escape::quoted(project).map_err(at("project"))?,
+                runtime: escape::quoted(runtime).map_err(at("name"))?,
+            },
+            image: escape::image(spec.image.trim()).map_err(at("image"))?.to_owned(),
+            apt_packages: packages(&spec.apt_packages).map_err(at("apt_packages"))?,
+            build_stage: requirements.is_some() && !build_packages.is_empty(),
             unused_build_packages: if requirements.is_none() {
                 build_packages.clone()
             } else {
@@ -176,12 +140,48 @@ impl Context {
             },
             build_packages,
             requirements: requirements.map(str::to_owned),
-            env,
-            run,
-            user,
-            workdir,
+            env: env(spec)?,
+            run: spec
+                .run
+                .iter()
+                .map(|c| escape::run_instruction(c))
+                .collect::<Result<_, _>>()
+                .map_err(at("run"))?,
+            user: spec.user.as_ref().map(user).transpose().map_err(at("user.name"))?,
+            workdir: escape::absolute_path(workdir).map_err(at("workdir"))?.to_owned(),
         })
     }
+}
+
+/// Debian packages, checked, as one list of words.
+fn packages(list: &[String]) -> Result<String, escape::Refusal> {
+    let checked: Vec<&str> = list.iter().map(|p| escape::apt_package(p)).collect::<Result<_, _>>()?;
+    Ok(checked.join(" "))
+}
+
+/// `KEY="value"` pairs of `ENV`.
+fn env(spec: &Runtime) -> Result<Vec<String>, Refused> {
+    spec.env
+        .iter()
+        .map(|(key, value)| {
+            if !nbw_core::project::valid_env_name(key) {
+                return Err(at("env")(format!("{key:?} is not an environment variable name")));
+            }
+            let value = escape::quoted(value).map_err(at(&format!("env.{key}")))?;
+            Ok(format!("{key}={value}"))
+        })
+        .collect()
+}
+
+/// The user: its name (default `app`) and ids (the group's defaults to the user's).
+fn user(user: &RuntimeUser) -> Result<User, escape::Refusal> {
+    let name = escape::user_name(user.name.as_deref().unwrap_or(DEFAULT_USER))?.to_owned();
+    let gid = user.gid.or(user.uid);
+    let switch_to = match user.uid {
+        Some(uid) => format!("{uid}:{}", gid.unwrap_or(uid)),
+        None => name.clone(),
+    };
+    Ok(User { name, uid: user.uid, gid, switch_to })
 }
 
 /// The template's optional sections leave runs of blank lines where they are absent.
