@@ -15,7 +15,10 @@ use nbw_engine::{ExecuteOptions, KernelHost, Notebook, Outcome, RunStatus};
 /// The executor of a fresh agent id, or `None` (a skip) when there is no Docker engine and CI
 /// is not set.
 async fn executor() -> Option<(DockerExecutor, String)> {
-    let image = nbw_testkit::docker_base_image()?;
+    if !nbw_testkit::docker_or_skip() {
+        return None;
+    }
+    let image = nbw_testkit::docker_base_image().to_owned();
     let agent = format!("test-{}", nbw_core::ids::random_id());
     Some((DockerExecutor::connect(&agent).await.expect("the Docker engine"), image))
 }

@@ -1,15 +1,12 @@
 //! Building a bundle from a project folder: a deterministic `tar.gz` (sorted paths, zeroed
-//! times and owners), so the same files give the same digest and a re-push is a no-op.
-//! `.gitignore` and `.nbwignore` are honoured (even outside a git repository); `.git/` and the
-//! local secrets file `local.nbvars` are never included.
+//! times and owners) of the project's [`files`](crate::files), so the same files give the same
+//! digest and a re-push is a no-op.
 
 use std::io::Write;
 use std::path::Path;
 
 use crate::check::BundleError;
-
-/// Files that never leave the laptop, whatever the ignore files say.
-const ALWAYS_LEFT_OUT: &[&str] = &["local.nbvars"];
+use crate::files::files;
 
 /// A built bundle.
 #[derive(Debug, Clone)]
@@ -26,27 +23,7 @@ pub fn build(root: &Path) -> Result<Built, BundleError> {
         path: path.to_owned(),
         reason: e.to_string(),
     };
-    let mut files = Vec::new();
-    let walker = ignore::WalkBuilder::new(root)
-        .hidden(false)
-        .require_git(false)
-        .add_custom_ignore_filename(".nbwignore")
-        .filter_entry(|entry| entry.file_name() != ".git")
-        .build();
-    for entry in walker {
-        let entry = entry.map_err(|e| fail(&root.display().to_string(), &e))?;
-        if !entry.file_type().is_some_and(|t| t.is_file()) {
-            continue;
-        }
-        let relative =
-            entry.path().strip_prefix(root).map_err(|e| fail(&entry.path().display().to_string(), &e))?;
-        let relative = relative.to_string_lossy().replace('\\', "/");
-        if ALWAYS_LEFT_OUT.contains(&relative.as_str()) {
-            continue;
-        }
-        files.push(relative);
-    }
-    files.sort();
+    let files = files(root)?;
     let encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     let mut builder = tar::Builder::new(encoder);
     builder.mode(tar::HeaderMode::Deterministic);
@@ -69,22 +46,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ignore_files_and_secrets_stay_out_and_digests_are_stable() {
+    fn digests_are_stable() {
         let dir = tempfile::tempdir().unwrap();
-        let root = dir.path();
-        std::fs::create_dir_all(root.join("notebooks")).unwrap();
-        std::fs::create_dir_all(root.join("data")).unwrap();
-        std::fs::create_dir_all(root.join(".git")).unwrap();
-        std::fs::write(root.join("notebooks/a.ipynb"), "{}").unwrap();
-        std::fs::write(root.join("data/big.csv"), "1,2").unwrap();
-        std::fs::write(root.join(".git/HEAD"), "ref").unwrap();
-        std::fs::write(root.join("local.nbvars"), "TOKEN=x").unwrap();
-        std::fs::write(root.join(".nbwignore"), "data/\n").unwrap();
-        std::fs::write(root.join(".gitignore"), "*.tmp\n").unwrap();
-        std::fs::write(root.join("scratch.tmp"), "x").unwrap();
-        let first = build(root).unwrap();
-        assert_eq!(first.files, vec![".gitignore", ".nbwignore", "notebooks/a.ipynb"]);
-        let second = build(root).unwrap();
+        std::fs::create_dir_all(dir.path().join("notebooks")).unwrap();
+        std::fs::write(dir.path().join("notebooks/a.ipynb"), "{}").unwrap();
+        std::fs::write(dir.path().join("local.nbvars"), "TOKEN=x").unwrap();
+        let first = build(dir.path()).unwrap();
+        assert_eq!(first.files, vec!["notebooks/a.ipynb"]);
+        let second = build(dir.path()).unwrap();
         assert_eq!(
             crate::check(&first.bytes, 1 << 20).unwrap().digest,
             crate::check(&second.bytes, 1 << 20).unwrap().digest

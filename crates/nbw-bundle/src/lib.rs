@@ -1,7 +1,9 @@
 //! Project bundles: the archive of a project folder that `nbw push` uploads, the server checks
 //! and stores by digest, and agents unpack into each execution's working directory.
 //!
-//! - [`build`]: a `tar.gz` of a project folder, honouring `.gitignore` and `.nbwignore`;
+//! - [`files`]: which files of a project folder travel with it (`.gitignore` and `.nbwignore`
+//!   honoured, `.git/` and `local.nbvars` never), for bundles and runtime image builds alike;
+//! - [`build`]: a `tar.gz` of those files;
 //! - [`check`]: what the server accepts (format by magic bytes, no entry outside the project,
 //!   no links, bounded expansion) and which notebooks a bundle holds;
 //! - [`unpack`]: the same rules, applied while writing the files.
@@ -20,8 +22,10 @@
 
 mod build;
 mod check;
+mod files;
 mod unpack;
 
 pub use build::{Built, build};
 pub use check::{BundleError, Checked, check};
+pub use files::files;
 pub use unpack::unpack;

@@ -38,6 +38,7 @@ enum Command {
     Logs(client::executions::LogsArgs),
     Outputs(client::executions::OutputsArgs),
     Secrets(client::secrets::SecretsArgs),
+    Runtime(client::runtime::RuntimeArgs),
     Import(client::import::ImportArgs),
     Completions(client::CompletionsArgs),
 }
@@ -72,6 +73,7 @@ fn main() {
         Command::Logs(args) => client::block_on(client::executions::logs(args)),
         Command::Outputs(args) => client::block_on(client::executions::outputs(args)),
         Command::Secrets(args) => client::block_on(client::secrets::secrets(args)),
+        Command::Runtime(args) => client::block_on(client::runtime::runtime(args)),
         Command::Import(args) => client::finish(client::import::import(args)),
         Command::Completions(args) => client::completions::<Cli>(args),
     };

@@ -13,7 +13,7 @@ use support::{Server, notebook};
 
 /// The base image, or `None` (a skip) without Docker outside CI.
 fn base_image() -> Option<String> {
-    nbw_testkit::docker_base_image()
+    nbw_testkit::docker_or_skip().then(|| nbw_testkit::docker_base_image().to_owned())
 }
 
 /// Containers (running or not) carrying label `key=value`.

@@ -5,7 +5,9 @@
 //!   made by `scripts/setup-python.sh`; a test fails, never skips, when it is missing;
 //! - [`kernel_env`]: the environment variables that let nbw find that environment's kernels;
 //! - [`notebook`]: a notebook JSON built from cell sources, with tags;
-//! - [`docker_base_image`]: the Docker test base image, built on first use.
+//! - [`docker_or_skip`]: whether a Docker test runs (without an engine it fails under `CI`,
+//!   else it is skipped with a notice), [`docker_base_image`] to build on, [`LabelledImages`]
+//!   to clean up.
 //!
 //! ```
 //! let nb = nbw_testkit::notebook(&[("x = 1", &["parameters"]), ("print(x)", &[])]);
@@ -13,9 +15,13 @@
 //! ```
 #![deny(missing_docs)]
 
+mod docker;
+
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
+
+pub use docker::{DOCKER_BASE_IMAGE, LabelledImages, docker_base_image, docker_or_skip, docker_run};
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
@@ -130,43 +136,12 @@ pub fn fresh_sqlite_url(dir: &Path) -> String {
     format!("sqlite://{}", dir.join(format!("nbw-{}.db", unique_suffix())).display())
 }
 
-fn unique_suffix() -> String {
+/// A suffix no other test or test run uses: the process id, the time and a counter (digits and
+/// `_`, so it fits project names and image tags).
+pub fn unique_suffix() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let nanos =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
     format!("{}_{}_{}", std::process::id(), nanos % 1_000_000_000, COUNTER.fetch_add(1, Ordering::Relaxed))
-}
-
-/// The tag of the Docker test base image (Debian with Python and ipykernel), built once and
-/// cached by `scripts/docker-base-image.sh`. `None` when no Docker engine answers and `CI` is
-/// unset, so a laptop without Docker skips with a notice; under CI a missing engine fails the
-/// test: Docker tests never skip there.
-pub fn docker_base_image() -> Option<String> {
-    static IMAGE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-    IMAGE
-        .get_or_init(|| {
-            let engine = std::process::Command::new("docker")
-                .args(["version", "--format", "{{.Server.Version}}"])
-                .output()
-                .is_ok_and(|o| o.status.success());
-            if !engine {
-                assert!(
-                    std::env::var_os("CI").is_none(),
-                    "CI is set but no Docker engine answers `docker version`"
-                );
-                eprintln!("no Docker engine here: skipping this Docker test (it runs under CI)");
-                return None;
-            }
-            let script = repo_root().join("scripts/docker-base-image.sh");
-            let output = std::process::Command::new(&script).output().expect("running docker-base-image.sh");
-            assert!(
-                output.status.success(),
-                "{} failed:\n{}",
-                script.display(),
-                String::from_utf8_lossy(&output.stderr)
-            );
-            Some(String::from_utf8(output.stdout).expect("a tag").trim().to_owned())
-        })
-        .clone()
 }

@@ -105,9 +105,7 @@ pub async fn push(args: PushArgs) -> CliResult {
     let digest = format!("sha256:{hex}");
     let label = match &args.version {
         Some(version) => check_version(version)?,
-        None => git_version(&project.root)
-            .map(|v| if v.ends_with("-dirty") { format!("{v}-{}", &hex[..8]) } else { v })
-            .unwrap_or_else(|| hex[..12].to_owned()),
+        None => version_label(&project.root, &hex),
     };
 
     let mut session = Session::open(args.server.server.as_deref())?;
@@ -231,11 +229,22 @@ fn check_notebooks_bundled(project: &Project, files: &[String]) -> CliResult<()>
     Ok(())
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+/// SHA-256 of `bytes` in hex (of a bundle: its digest without the `sha256:`).
+pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn check_version(version: &str) -> CliResult<String> {
+/// The version label of the project at `root` whose bundle hashes to `bundle_hex`, unless one is
+/// given: `git describe --always --dirty` (a dirty tree adds the bundle's hash, so two different
+/// dirty trees never share a label), else the bundle's hash.
+pub fn version_label(root: &std::path::Path, bundle_hex: &str) -> String {
+    git_version(root)
+        .map(|v| if v.ends_with("-dirty") { format!("{v}-{}", &bundle_hex[..8]) } else { v })
+        .unwrap_or_else(|| bundle_hex[..12].to_owned())
+}
+
+/// A version label given with `--version`, checked.
+pub fn check_version(version: &str) -> CliResult<String> {
     let ok = !version.is_empty()
         && version.len() <= 128
         && version.bytes().all(|b| b.is_ascii_alphanumeric() || b"._+-".contains(&b));
