@@ -51,12 +51,13 @@ pub struct DockerExecutor {
 impl DockerExecutor {
     /// Connects to the local engine (`DOCKER_HOST` honoured) for agent `agent`.
     pub async fn connect(agent: &str) -> anyhow::Result<DockerExecutor> {
-        let api = Docker::connect_with_local_defaults()
-            .context("cannot reach the Docker engine: is it running? set DOCKER_HOST if it is not local")?
-            .negotiate_version()
-            .await
-            .context("cannot reach the Docker engine: is it running? set DOCKER_HOST if it is not local")?;
+        let api = nbw_runtime::connect().await?;
         Ok(DockerExecutor { api, agent: agent.to_owned() })
+    }
+
+    /// The engine's API, for builds.
+    pub fn api(&self) -> &Docker {
+        &self.api
     }
 
     /// Removes every container of this agent. At start nothing runs on it yet, so whatever is

@@ -6,7 +6,7 @@
 //!
 //! - [`AgentConfig`] / [`run`]: the agent until shutdown;
 //! - `run`: one execution; [`docker`]: the Docker executor (the kernel in a container of the
-//!   runtime image); `forward`: event batches; `leases`: the heartbeat; `bundles`: the bundle
+//!   runtime image); `build`: runtime image builds; `forward`: event batches; `leases`: the heartbeat; `bundles`: the bundle
 //!   cache; `redact`: secrets out of everything sent.
 //!
 //! Shutdown (the `shutdown` token, cancelled on SIGTERM by the CLI) stops claiming at once,
@@ -14,6 +14,7 @@
 //! reports its (cancelled) result and partial notebook.
 #![deny(missing_docs)]
 
+mod build;
 mod bundles;
 pub mod docker;
 mod forward;

@@ -2,7 +2,8 @@
 //! the execution context as environment variables (and as parameters where the notebook
 //! declares them), run the engine in-process with the kernel in its own process group (local
 //! executor) or in a container of the runtime image (Docker executor), forward events, then
-//! store the redacted output notebook and the result.
+//! store the redacted output notebook and the result. A build job builds its runtime's image
+//! from the bundle instead.
 
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
@@ -19,6 +20,7 @@ use nbw_engine::{
 };
 
 use crate::AgentConfig;
+use crate::build::build_image;
 use crate::bundles::BundleCache;
 use crate::docker::{ContainerKernel, ContainerSettings, DockerExecutor};
 use crate::forward::{Forwarder, to_api};
@@ -161,6 +163,14 @@ async fn execute(
     tokio::task::spawn_blocking(move || nbw_bundle::unpack(&bytes, &dir, u64::MAX / 16))
         .await?
         .context("unpacking the bundle")?;
+    if let Some(build) = &spec.build {
+        let docker = ctx.docker.with_context(|| {
+            format!("this execution builds runtime image {}, but this agent has no Docker: start it with --docker", build.image)
+        })?;
+        let registry = ctx.config.registry.as_deref();
+        let result = build_image(docker, build, workdir, registry, controls, forwarder, redactor).await?;
+        return Ok((result, None, None));
+    }
     let notebook_path = workdir.join(relative(&spec.notebook)?);
     let notebook =
         Notebook::read(&notebook_path).map_err(|e| anyhow::anyhow!("notebook {}: {e}", spec.notebook))?;

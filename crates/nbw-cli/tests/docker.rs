@@ -124,7 +124,7 @@ async fn a_built_runtime_adds_a_package_and_versions_pin_their_image() {
         assert_eq!(done["state"], "succeeded", "{done}");
         let text = output_text(&server, id).await;
         assert!(text.contains(&format!("mark {mark} yaml")), "{id}: {text}");
-        assert!(containers("nbw.execution", id).is_empty(), "{id} left a container");
+        wait_until_removed(id).await;
     }
     // Without a runtime the notebook runs on the agent's local kernel, which has no MARK.
     let plain = server.wait_final(plain["id"].as_str().unwrap(), Duration::from_secs(120)).await;
@@ -174,6 +174,7 @@ async fn limits_timeouts_cancels_and_a_killed_agent_leave_no_container() {
     server.call(Method::POST, &format!("/v1/executions/{id}/cancel"), Some(json!({}))).await;
     let cancelled = server.wait_final(&id, Duration::from_secs(60)).await;
     assert_eq!(cancelled["state"], "cancelled", "{cancelled}");
+    // A run that did not succeed is reported only once its container is gone.
     for execution in [&oom, &timeout, &cancelled] {
         let id = execution["id"].as_str().unwrap();
         assert!(containers("nbw.execution", id).is_empty(), "{id} left a container");
@@ -186,14 +187,7 @@ async fn limits_timeouts_cancels_and_a_killed_agent_leave_no_container() {
     agent.kill9();
     assert_eq!(containers("nbw.execution", &orphan).len(), 1, "the container outlives a killed agent");
     let _restarted = server.agent(dir.path(), &token, 2, &["--docker"]);
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while !containers("nbw.execution", &orphan).is_empty() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the restarted agent did not remove its leftover container"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_until_removed(&orphan).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -224,7 +218,7 @@ async fn twenty_executions_on_two_slots_all_succeed_and_leave_no_container() {
         assert!(output_text(&server, id).await.contains(&format!("square {}", n * n)));
     }
     for (_, id) in &ids {
-        assert!(containers("nbw.execution", id).is_empty(), "{id} left a container");
+        wait_until_removed(id).await;
     }
     drop(agent);
 }
@@ -233,6 +227,15 @@ async fn wait_for_container(execution: &str) {
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     while containers("nbw.execution", execution).is_empty() {
         assert!(std::time::Instant::now() < deadline, "no container appeared for {execution}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A successful run is reported while its kernel exits: its container goes moments later.
+async fn wait_until_removed(execution: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !containers("nbw.execution", execution).is_empty() {
+        assert!(std::time::Instant::now() < deadline, "{execution} left a container");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
