@@ -38,6 +38,9 @@ pub const EXECUTION_LABEL: &str = "nbw.execution";
 /// The label naming a container's agent.
 pub const AGENT_LABEL: &str = "nbw.agent";
 
+/// The agent label of `nbw run --image` processes: this prefix and the process id.
+const RUN_PREFIX: &str = "run-";
+
 /// The kernel command when the runtime names none: ipykernel of the image's `python3`.
 const DEFAULT_KERNEL: [&str; 5] = ["python3", "-m", "ipykernel_launcher", "-f", "{connection_file}"];
 
@@ -72,6 +75,14 @@ impl DockerExecutor {
             }
         }
         Ok(leftovers.len())
+    }
+
+    /// The executor of one `nbw run --image` process, and a task removing the containers of
+    /// earlier such runs that died without cleaning up (their process is gone).
+    pub async fn for_run() -> anyhow::Result<(DockerExecutor, JoinHandle<()>)> {
+        let docker = DockerExecutor::connect(&format!("{RUN_PREFIX}{}", std::process::id())).await?;
+        let api = docker.api.clone();
+        Ok((docker, tokio::spawn(remove_orphaned_runs(api))))
     }
 
     /// The kernel host of one execution's container.
@@ -441,6 +452,23 @@ fn describe_end(state: Option<bollard::models::ContainerState>, memory: Option<&
     match state.error.filter(|e| !e.is_empty()) {
         Some(error) => format!("exit code {code}: {error}"),
         None => format!("exit code {code}"),
+    }
+}
+
+/// Removes the containers of `nbw run --image` processes of this machine that are gone (killed
+/// before they could remove their container).
+async fn remove_orphaned_runs(api: Docker) {
+    let filters = HashMap::from([("label".to_owned(), vec![AGENT_LABEL.to_owned()])]);
+    let options = ListContainersOptionsBuilder::default().all(true).filters(&filters).build();
+    let Ok(containers) = api.list_containers(Some(options)).await else { return };
+    for container in containers {
+        let owner = container.labels.as_ref().and_then(|l| l.get(AGENT_LABEL));
+        let pid = owner.and_then(|o| o.strip_prefix(RUN_PREFIX)).and_then(|p| p.parse::<u32>().ok());
+        if let (Some(pid), Some(id)) = (pid, &container.id)
+            && !Path::new(&format!("/proc/{pid}")).exists()
+        {
+            remove(&api, id).await;
+        }
     }
 }
 

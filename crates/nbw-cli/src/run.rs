@@ -123,12 +123,12 @@ async fn run(args: RunArgs) -> i32 {
         Err(e) => return exit::bad_input(format!("{e:#}")),
     };
     let (notebook, parameters, destination, mut options) = prepared;
-    let container = match &args.image {
+    let (container, sweep) = match &args.image {
         Some(image) => match container(image, &args, &notebook).await {
-            Ok(container) => Some(container),
+            Ok((container, sweep)) => (Some(container), Some(sweep)),
             Err(e) => return exit::bad_input(format!("{e:#}")),
         },
-        None => None,
+        None => (None, None),
     };
     options.host = container.clone().map(|c| c as Arc<dyn KernelHost>);
     let mut events_out = match open_events(args.events.as_deref()) {
@@ -159,12 +159,19 @@ async fn run(args: RunArgs) -> i32 {
     if let Some(container) = container {
         container.removed().await;
     }
+    if let Some(sweep) = sweep {
+        let _ = sweep.await;
+    }
     reporter.finish();
     finish(outcome, &destination)
 }
 
-/// The container a `--image` run's kernel runs in.
-async fn container(image: &str, args: &RunArgs, notebook: &Notebook) -> anyhow::Result<Arc<ContainerKernel>> {
+/// The container a `--image` run's kernel runs in, and the removal of what earlier runs left.
+async fn container(
+    image: &str,
+    args: &RunArgs,
+    notebook: &Notebook,
+) -> anyhow::Result<(Arc<ContainerKernel>, tokio::task::JoinHandle<()>)> {
     let workdir = match &args.cwd {
         Some(cwd) => cwd.clone(),
         None => std::env::current_dir().context("finding the current directory")?,
@@ -172,9 +179,9 @@ async fn container(image: &str, args: &RunArgs, notebook: &Notebook) -> anyhow::
     let workdir = workdir.canonicalize().with_context(|| format!("--cwd {}", workdir.display()))?;
     let language = notebook.language().unwrap_or("python");
     let settings = ContainerSettings::for_image(image, &workdir, language);
-    // Each run is an agent of its own: nothing else owns its container.
-    let docker = DockerExecutor::connect(&format!("run-{}", std::process::id())).await?;
-    Ok(docker.container(&format!("run.{}", nbw_core::ids::random_id().to_lowercase()), settings))
+    let (docker, sweep) = DockerExecutor::for_run().await?;
+    let id = format!("run.{}", nbw_core::ids::random_id().to_lowercase());
+    Ok((docker.container(&id, settings), sweep))
 }
 
 fn finish(outcome: Outcome, destination: &Destination) -> i32 {

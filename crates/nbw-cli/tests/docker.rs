@@ -61,8 +61,7 @@ async fn build(server: &Server, project: &str, version: &str) -> Value {
 async fn exec(server: &Server, project: &str, body: Value) -> Value {
     let mut body = body;
     body["notebook"] = json!("nb.ipynb");
-    let created = server.post_ok(&format!("/v1/projects/{project}/executions"), body).await;
-    created
+    server.post_ok(&format!("/v1/projects/{project}/executions"), body).await
 }
 
 async fn output_text(server: &Server, id: &str) -> String {
@@ -238,4 +237,36 @@ async fn wait_until_removed(execution: &str) {
         assert!(std::time::Instant::now() < deadline, "{execution} left a container");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nbw_run_image_cleans_up_and_removes_what_a_killed_run_left() {
+    let Some(image) = base_image() else { return };
+    let dir = nbw_testkit::tempdir();
+    let sleepy = notebook(&[("import time\nprint('sleeping', flush=True)\ntime.sleep(300)", &[])]);
+    let quick = notebook(&[("import os\nprint('cwd', os.getcwd())", &[])]);
+    std::fs::write(dir.path().join("sleepy.ipynb"), serde_json::to_vec(&sleepy).unwrap()).unwrap();
+    std::fs::write(dir.path().join("quick.ipynb"), serde_json::to_vec(&quick).unwrap()).unwrap();
+    let run = |input: &str| {
+        let mut command = Command::new(support::nbw_bin());
+        command.current_dir(dir.path()).args(["run", "--no-progress", "--image", &image, input]);
+        command
+    };
+    let mut killed = run("sleepy.ipynb").stderr(std::process::Stdio::null()).spawn().unwrap();
+    let owner = format!("run-{}", killed.id());
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while containers("nbw.agent", &owner).is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no container for the run");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    killed.kill().unwrap();
+    killed.wait().unwrap();
+    assert_eq!(containers("nbw.agent", &owner).len(), 1, "a killed run cannot remove its container");
+
+    let quick = run("quick.ipynb").output().unwrap();
+    assert!(quick.status.success(), "{}", String::from_utf8_lossy(&quick.stderr));
+    let out: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("quick.out.ipynb")).unwrap()).unwrap();
+    assert!(nbw_testkit::cell_text(&out["cells"][0]).contains("cwd /app"), "{out}");
+    assert!(containers("nbw.agent", &owner).is_empty(), "the next run removes the killed run's container");
 }
