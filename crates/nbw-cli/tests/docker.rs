@@ -61,8 +61,7 @@ async fn build(server: &Server, project: &str, version: &str) -> Value {
 async fn exec(server: &Server, project: &str, body: Value) -> Value {
     let mut body = body;
     body["notebook"] = json!("nb.ipynb");
-    let created = server.post_ok(&format!("/v1/projects/{project}/executions"), body).await;
-    created
+    server.post_ok(&format!("/v1/projects/{project}/executions"), body).await
 }
 
 async fn output_text(server: &Server, id: &str) -> String {
