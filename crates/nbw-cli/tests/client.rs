@@ -58,6 +58,8 @@ fn project(config: &Path, dir: &Path, name: &str) -> PathBuf {
         assert!(root.join(file).is_file(), "nbw init did not write {file}");
     }
     assert!(std::fs::read_to_string(root.join(".gitignore")).unwrap().contains("local.nbvars"));
+    let requirements = std::fs::read_to_string(root.join("requirements.txt")).unwrap();
+    assert!(requirements.lines().any(|l| l == "ipykernel"), "the runtime image needs it: {requirements}");
     let notebooks = root.join("notebooks");
     nbw_testkit::write_notebook(
         &notebooks,
