@@ -8,42 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::{Server, nbw_bin, notebook};
-
-const PASSWORD: &str = "correct horse battery";
-
-/// An `nbw` command in `cwd` with its own config folder and none of the caller's NBW_* choices.
-fn nbw(config: &Path, cwd: &Path) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::new(nbw_bin());
-    cmd.current_dir(cwd)
-        .env("NBW_CONFIG_DIR", config)
-        .env("NO_COLOR", "1")
-        .env("NBW_LOG", "warn")
-        .env_remove("NBW_SERVER")
-        .env_remove("NBW_PROJECT")
-        .env_remove("NBW_FILE")
-        .env_remove("NBW_USERNAME")
-        .timeout(Duration::from_secs(180));
-    cmd
-}
-
-/// Runs a command; returns its exit code, standard output and standard error.
-fn run(cmd: &mut assert_cmd::Command) -> (i32, String, String) {
-    let output = cmd.output().unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
-
-fn login(config: &Path, cwd: &Path, server: &Server) {
-    let (code, _, err) = run(nbw(config, cwd)
-        .args(["login", &server.base, "--username", "admin", "--password-stdin"])
-        .write_stdin(format!("{PASSWORD}\n")));
-    assert_eq!(code, 0, "{err}");
-    assert!(err.contains("Logged in"), "{err}");
-}
+use support::{Server, nbw, notebook, run};
 
 fn credentials(config: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(config.join("credentials.json")).unwrap()).unwrap()
@@ -103,7 +68,7 @@ async fn init_push_run_watch_history_logs_outputs_cancel_and_secrets() {
     let token = server.agent_token("a1", json!({})).await;
     let _agent = server.agent(dir.path(), &token, 2, &[]);
     let root = project(&config, dir.path(), "proj");
-    login(&config, dir.path(), &server);
+    server.login(&config, dir.path());
     let mode = std::fs::metadata(config.join("credentials.json")).unwrap();
     assert_eq!(std::os::unix::fs::PermissionsExt::mode(&mode.permissions()) & 0o777, 0o600);
 
@@ -264,7 +229,7 @@ async fn an_expired_login_refreshes_and_a_revoked_one_asks_to_log_in_again() {
     let config = dir.path().join("config");
     let server = Server::start(dir.path(), &[]).await;
     server.post_ok("/v1/projects", json!({"name": "p1"})).await;
-    login(&config, dir.path(), &server);
+    server.login(&config, dir.path());
 
     // An access token past its expiry is refreshed, and the rotated refresh token is kept.
     let mut stored = credentials(&config);
