@@ -224,6 +224,79 @@ async fn init_push_run_watch_history_logs_outputs_cancel_and_secrets() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runtime_list_remote_builds_and_a_schedule_firing_in_a_runtime_never_built() {
+    let dir = nbw_testkit::tempdir();
+    let config = dir.path().join("config");
+    let server = Server::start(dir.path(), &[]).await;
+    let root = project(&config, dir.path(), "images");
+    // Every second, in a runtime with no version: each fire records why it created no run.
+    edit(&root.join("nbw.yaml"), "    # runtime: default", "    runtime: default");
+    edit(&root.join("nbw.yaml"), "    # schedule: {interval: 10m}", "    schedule: {interval: 1s}");
+    server.login(&config, dir.path());
+    let (code, out, err) = run(nbw(&config, &root).args(["push", "--yes"]));
+    assert_eq!(code, 0, "{out}{err}");
+
+    let (code, out, err) = run(nbw(&config, &root).args(["runtime", "list", "-o", "json"]));
+    assert_eq!((code, out.trim()), (0, "[]"), "{err}");
+    let (code, out, err) = run(nbw(&config, &root).args(["runtime", "ls"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("version") && out.contains("image id") && !out.contains("default"), "{out}");
+    assert!(err.contains("No runtime versions recorded in project images"), "{err}");
+
+    // A build on an agent, from the latest push; no agent takes it here, so it stays queued.
+    let (code, out, err) = run(nbw(&config, &root).args(["runtime", "build", "default", "--remote"]));
+    assert_eq!(code, 0, "{out}{err}");
+    let id = out.trim();
+    assert!(id.starts_with("cli."), "{out}");
+    assert!(err.contains(&format!("nbw logs -f {id}")), "{err}");
+    let build = server.get_ok(&format!("/v1/executions/{id}")).await;
+    assert_eq!(build["state"], "queued", "{build}");
+    let version = build["spec"]["bundle_version"].as_str().unwrap();
+    assert_eq!(
+        build["spec"]["build"],
+        json!({"runtime": "default", "image": format!("nbw/images/default:{version}")})
+    );
+    let (code, out, err) = run(nbw(&config, &root).args([
+        "runtime",
+        "build",
+        "default",
+        "--remote",
+        "--version",
+        version,
+        "-o",
+        "json",
+    ]));
+    assert_eq!(code, 0, "{out}{err}");
+    let build: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(build["spec"]["build"]["runtime"], "default", "{build}");
+    let (code, _, err) =
+        run(nbw(&config, &root).args(["runtime", "build", "default", "--remote", "--version", "nope"]));
+    assert_eq!(code, 2, "an unknown bundle version is bad input: {err}");
+    let (code, _, err) =
+        run(nbw(&config, &root).args(["runtime", "build", "default", "--remote", "--local-only"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("cannot be used with"), "{err}");
+
+    // `wf show` tells why the schedule runs nothing.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let error = loop {
+        let (code, out, err) = run(nbw(&config, &root).args(["wf", "show", "welcome", "-o", "json"]));
+        assert_eq!(code, 0, "{err}");
+        let shown: Value = serde_json::from_str(&out).unwrap();
+        if !shown["last_fire_error"].is_null() {
+            break shown["last_fire_error"].clone();
+        }
+        assert!(Instant::now() < deadline, "no fire error was recorded: {shown}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    assert_eq!(error["code"], "runtime_not_built", "{error}");
+    let (code, out, err) = run(nbw(&config, &root).args(["wf", "show", "welcome"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("last fire error") && out.contains("runtime_not_built at "), "{out}");
+    assert!(out.contains("nbw runtime build default"), "the fix is named: {out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_login_refreshes_and_a_revoked_one_asks_to_log_in_again() {
     let dir = nbw_testkit::tempdir();
     let config = dir.path().join("config");
@@ -518,9 +591,10 @@ fn the_committed_schema_is_current_and_accepts_project_files() {
 fn help_shows_examples_and_exit_codes_and_completions_are_generated() {
     let dir = nbw_testkit::tempdir();
     let config = dir.path().join("config");
-    for command in
-        ["init", "login", "push", "wf", "exec", "history", "logs", "outputs", "cancel", "secrets", "import"]
-    {
+    for command in [
+        "init", "login", "push", "wf", "exec", "history", "logs", "outputs", "cancel", "secrets", "import",
+        "runtime",
+    ] {
         let (code, out, _) = run(nbw(&config, dir.path()).args([command, "--help"]));
         assert_eq!(code, 0, "{command}");
         assert!(out.contains("Examples:") && out.contains("Exit codes:"), "nbw {command} --help: {out}");

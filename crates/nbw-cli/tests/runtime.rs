@@ -6,8 +6,8 @@ mod support;
 use std::path::{Path, PathBuf};
 
 use nbw_testkit::{LabelledImages, docker_base_image, docker_or_skip, tempdir};
-use serde_json::Value;
-use support::{nbw, run};
+use serde_json::{Value, json};
+use support::{Server, nbw, run};
 
 /// Project `name` in folder `name` of `dir`, with runtime `default` on `image`; returns its
 /// folder. (Logins go to `dir`/config, outside it, so they never enter a build's context.)
@@ -91,4 +91,78 @@ fn runtime_build_streams_the_log_and_prints_the_image() {
     assert_eq!(built["image"], format!("nbw/{name}/default:v1-dev"));
     assert!(built["image_id"].as_str().unwrap().starts_with("sha256:"), "{built}");
     assert_eq!(built["dockerfile_hash"].as_str().unwrap().len(), 64, "{built}");
+    // Nobody is logged in: the build is all there is, and the note says how to record it.
+    // The version keeps its `+`; only the tag, which cannot hold one, changes it.
+    assert_eq!((&built["version"], &built["recorded"]), (&json!("v1+dev"), &Value::Null), "{built}");
+    assert!(err.contains("is built here only: not logged in to") && err.contains("nbw login"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_build_here_is_recorded_on_the_server_once_per_version() {
+    if !docker_or_skip() {
+        return;
+    }
+    let dir = tempdir();
+    let config = dir.path().join("config");
+    let name = format!("t{}", nbw_testkit::unique_suffix());
+    let _images = LabelledImages::new(format!("nbw.project={name}"));
+    let root = project(dir.path(), &name, docker_base_image());
+    let server = Server::start(dir.path(), &[]).await;
+    server.login(&config, dir.path());
+    let build = |extra: &[&str]| {
+        run(nbw(&config, &root).args(["runtime", "build", "default", "--version", "v1"]).args(extra))
+    };
+    let list = || {
+        let (code, out, err) = run(nbw(&config, &root).args(["runtime", "list", "-o", "json"]));
+        assert_eq!(code, 0, "{err}");
+        serde_json::from_str::<Value>(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
+    };
+
+    // The project is not on the server yet: built, not recorded, and the note says why.
+    let (code, out, err) = build(&["-o", "json"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains(&format!("project {name} is not on {}", server.base)), "{err}");
+    assert!(err.contains("`nbw push` creates it"), "{err}");
+    let built: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(built["recorded"], Value::Null, "{built}");
+    let image_id = built["image_id"].as_str().unwrap().to_owned();
+    server.post_ok("/v1/projects", json!({"name": name})).await;
+
+    let (code, _, err) = build(&["--local-only"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("is not recorded on the server (--local-only)"), "{err}");
+    assert_eq!(list(), json!([]));
+
+    // Recorded, with the image id; the same (cached) build again is recorded already.
+    let (code, out, err) = build(&["-o", "json"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains(&format!("recorded version v1 of runtime default on {}", server.base)), "{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["image_id"], image_id, "a rebuild from the cache is the same image: {report}");
+    assert_eq!(report["recorded"]["image_id"], image_id, "{report}");
+    let listed = list();
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(listed[0]["version"], "v1");
+    assert_eq!(listed[0]["image"], format!("nbw/{name}/default:v1"));
+    assert_eq!(listed[0]["image_id"], image_id);
+    assert_eq!(listed[0]["dockerfile_hash"], report["dockerfile_hash"]);
+    let short = &image_id["sha256:".len()..][..12];
+    let (code, out, err) = run(nbw(&config, &root).args(["runtime", "list", "default"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("v1") && out.contains(short) && !out.contains(&image_id), "{out}");
+
+    let (code, _, err) = build(&[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("version v1 of runtime default is already recorded on"), "{err}");
+    assert!(err.contains("with this image"), "{err}");
+
+    // Another image under a recorded version is not recorded: the note asks for a new version.
+    let yaml = root.join("nbw.yaml");
+    std::fs::write(&yaml, std::fs::read_to_string(&yaml).unwrap().replace("MODE: test", "MODE: other"))
+        .unwrap();
+    let (code, _, err) = build(&[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains(&format!("already recorded on {} with image id {short}", server.base)), "{err}");
+    assert!(err.contains("rebuild with a new version (--version)"), "{err}");
+    assert_eq!(list()[0]["image_id"], image_id, "the recorded image stays");
 }
