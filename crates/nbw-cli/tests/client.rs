@@ -8,42 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::{Server, nbw_bin, notebook};
-
-const PASSWORD: &str = "correct horse battery";
-
-/// An `nbw` command in `cwd` with its own config folder and none of the caller's NBW_* choices.
-fn nbw(config: &Path, cwd: &Path) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::new(nbw_bin());
-    cmd.current_dir(cwd)
-        .env("NBW_CONFIG_DIR", config)
-        .env("NO_COLOR", "1")
-        .env("NBW_LOG", "warn")
-        .env_remove("NBW_SERVER")
-        .env_remove("NBW_PROJECT")
-        .env_remove("NBW_FILE")
-        .env_remove("NBW_USERNAME")
-        .timeout(Duration::from_secs(180));
-    cmd
-}
-
-/// Runs a command; returns its exit code, standard output and standard error.
-fn run(cmd: &mut assert_cmd::Command) -> (i32, String, String) {
-    let output = cmd.output().unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
-
-fn login(config: &Path, cwd: &Path, server: &Server) {
-    let (code, _, err) = run(nbw(config, cwd)
-        .args(["login", &server.base, "--username", "admin", "--password-stdin"])
-        .write_stdin(format!("{PASSWORD}\n")));
-    assert_eq!(code, 0, "{err}");
-    assert!(err.contains("Logged in"), "{err}");
-}
+use support::{Server, nbw, notebook, run};
 
 fn credentials(config: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(config.join("credentials.json")).unwrap()).unwrap()
@@ -58,6 +23,8 @@ fn project(config: &Path, dir: &Path, name: &str) -> PathBuf {
         assert!(root.join(file).is_file(), "nbw init did not write {file}");
     }
     assert!(std::fs::read_to_string(root.join(".gitignore")).unwrap().contains("local.nbvars"));
+    let requirements = std::fs::read_to_string(root.join("requirements.txt")).unwrap();
+    assert!(requirements.lines().any(|l| l == "ipykernel"), "the runtime image needs it: {requirements}");
     let notebooks = root.join("notebooks");
     nbw_testkit::write_notebook(
         &notebooks,
@@ -101,7 +68,7 @@ async fn init_push_run_watch_history_logs_outputs_cancel_and_secrets() {
     let token = server.agent_token("a1", json!({})).await;
     let _agent = server.agent(dir.path(), &token, 2, &[]);
     let root = project(&config, dir.path(), "proj");
-    login(&config, dir.path(), &server);
+    server.login(&config, dir.path());
     let mode = std::fs::metadata(config.join("credentials.json")).unwrap();
     assert_eq!(std::os::unix::fs::PermissionsExt::mode(&mode.permissions()) & 0o777, 0o600);
 
@@ -257,12 +224,85 @@ async fn init_push_run_watch_history_logs_outputs_cancel_and_secrets() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runtime_list_remote_builds_and_a_schedule_firing_in_a_runtime_never_built() {
+    let dir = nbw_testkit::tempdir();
+    let config = dir.path().join("config");
+    let server = Server::start(dir.path(), &[]).await;
+    let root = project(&config, dir.path(), "images");
+    // Every second, in a runtime with no version: each fire records why it created no run.
+    edit(&root.join("nbw.yaml"), "    # runtime: default", "    runtime: default");
+    edit(&root.join("nbw.yaml"), "    # schedule: {interval: 10m}", "    schedule: {interval: 1s}");
+    server.login(&config, dir.path());
+    let (code, out, err) = run(nbw(&config, &root).args(["push", "--yes"]));
+    assert_eq!(code, 0, "{out}{err}");
+
+    let (code, out, err) = run(nbw(&config, &root).args(["runtime", "list", "-o", "json"]));
+    assert_eq!((code, out.trim()), (0, "[]"), "{err}");
+    let (code, out, err) = run(nbw(&config, &root).args(["runtime", "ls"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("version") && out.contains("image id") && !out.contains("default"), "{out}");
+    assert!(err.contains("No runtime versions recorded in project images"), "{err}");
+
+    // A build on an agent, from the latest push; no agent takes it here, so it stays queued.
+    let (code, out, err) = run(nbw(&config, &root).args(["runtime", "build", "default", "--remote"]));
+    assert_eq!(code, 0, "{out}{err}");
+    let id = out.trim();
+    assert!(id.starts_with("cli."), "{out}");
+    assert!(err.contains(&format!("nbw logs -f {id}")), "{err}");
+    let build = server.get_ok(&format!("/v1/executions/{id}")).await;
+    assert_eq!(build["state"], "queued", "{build}");
+    let version = build["spec"]["bundle_version"].as_str().unwrap();
+    assert_eq!(
+        build["spec"]["build"],
+        json!({"runtime": "default", "image": format!("nbw/images/default:{version}")})
+    );
+    let (code, out, err) = run(nbw(&config, &root).args([
+        "runtime",
+        "build",
+        "default",
+        "--remote",
+        "--version",
+        version,
+        "-o",
+        "json",
+    ]));
+    assert_eq!(code, 0, "{out}{err}");
+    let build: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(build["spec"]["build"]["runtime"], "default", "{build}");
+    let (code, _, err) =
+        run(nbw(&config, &root).args(["runtime", "build", "default", "--remote", "--version", "nope"]));
+    assert_eq!(code, 2, "an unknown bundle version is bad input: {err}");
+    let (code, _, err) =
+        run(nbw(&config, &root).args(["runtime", "build", "default", "--remote", "--local-only"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("cannot be used with"), "{err}");
+
+    // `wf show` tells why the schedule runs nothing.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let error = loop {
+        let (code, out, err) = run(nbw(&config, &root).args(["wf", "show", "welcome", "-o", "json"]));
+        assert_eq!(code, 0, "{err}");
+        let shown: Value = serde_json::from_str(&out).unwrap();
+        if !shown["last_fire_error"].is_null() {
+            break shown["last_fire_error"].clone();
+        }
+        assert!(Instant::now() < deadline, "no fire error was recorded: {shown}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    assert_eq!(error["code"], "runtime_not_built", "{error}");
+    let (code, out, err) = run(nbw(&config, &root).args(["wf", "show", "welcome"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("last fire error") && out.contains("runtime_not_built at "), "{out}");
+    assert!(out.contains("nbw runtime build default"), "the fix is named: {out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_login_refreshes_and_a_revoked_one_asks_to_log_in_again() {
     let dir = nbw_testkit::tempdir();
     let config = dir.path().join("config");
     let server = Server::start(dir.path(), &[]).await;
     server.post_ok("/v1/projects", json!({"name": "p1"})).await;
-    login(&config, dir.path(), &server);
+    server.login(&config, dir.path());
 
     // An access token past its expiry is refreshed, and the rotated refresh token is kept.
     let mut stored = credentials(&config);
@@ -551,9 +591,10 @@ fn the_committed_schema_is_current_and_accepts_project_files() {
 fn help_shows_examples_and_exit_codes_and_completions_are_generated() {
     let dir = nbw_testkit::tempdir();
     let config = dir.path().join("config");
-    for command in
-        ["init", "login", "push", "wf", "exec", "history", "logs", "outputs", "cancel", "secrets", "import"]
-    {
+    for command in [
+        "init", "login", "push", "wf", "exec", "history", "logs", "outputs", "cancel", "secrets", "import",
+        "runtime",
+    ] {
         let (code, out, _) = run(nbw(&config, dir.path()).args([command, "--help"]));
         assert_eq!(code, 0, "{command}");
         assert!(out.contains("Examples:") && out.contains("Exit codes:"), "nbw {command} --help: {out}");

@@ -4,7 +4,7 @@
 //! token) and turns every answer into a typed value or a [`ClientError`] carrying the server's
 //! stable error code, so callers branch on codes, not on message text. The agent protocol
 //! (claim, heartbeat, events, output) and the user's calls (login, bundles, workflows,
-//! executions and their live events, secrets) are methods of the same [`Client`].
+//! executions and their live events, runtimes, secrets) are methods of the same [`Client`].
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), nbw_client::ClientError> {

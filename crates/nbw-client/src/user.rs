@@ -8,8 +8,8 @@ use eventsource_stream::Eventsource;
 use futures::{Stream, StreamExt};
 use nbw_core::api::{
     Bundle, CreateBuild, CreateExecution, CreateProject, Execution, ExecutionEvent, ExecutionState,
-    LoginRequest, Page, Project, RefreshRequest, RunWorkflow, Runtime, SecretName, SetSecret, Tokens, User,
-    Workflow, WorkflowInput,
+    LoginRequest, Page, Project, RefreshRequest, RegisterRuntime, RunWorkflow, Runtime, SecretName,
+    SetSecret, Tokens, User, Workflow, WorkflowInput,
 };
 use reqwest::Method;
 
@@ -307,6 +307,16 @@ impl Client {
             self.request(Method::GET, &format!("/v1/projects/{}/runtimes", segment(project))).query(&params);
         let response = self.send(request).await?;
         response.json().await.map_err(|e| ClientError::Decode(e.to_string()))
+    }
+
+    /// Records a runtime version built elsewhere. A version recorded already is a conflict
+    /// (409 `conflict`): only a build on an agent replaces one.
+    pub async fn register_runtime(
+        &self,
+        project: &str,
+        request: &RegisterRuntime,
+    ) -> Result<Runtime, ClientError> {
+        self.json(Method::POST, &format!("/v1/projects/{}/runtimes", segment(project)), Some(request)).await
     }
 
     /// Builds a runtime's image on an agent with Docker; the build's execution comes back at

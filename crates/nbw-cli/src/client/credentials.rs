@@ -198,16 +198,35 @@ pub struct Session {
     tokens: StoredTokens,
 }
 
+/// No login is stored for the server a command talks to.
+#[derive(Debug)]
+pub struct NotLoggedIn {
+    /// That server's URL.
+    pub server: String,
+}
+
+impl From<NotLoggedIn> for CliError {
+    fn from(NotLoggedIn { server }: NotLoggedIn) -> CliError {
+        CliError::new(LOGIN, format!("not logged in to {server}: log in with `nbw login {server}`"))
+    }
+}
+
 impl Session {
     /// The stored login for `--server` (or the default server).
     pub fn open(server_flag: Option<&str>) -> CliResult<Session> {
+        Ok(Session::find(server_flag)??)
+    }
+
+    /// The stored login for `--server` (or the default server), or which server has none: for
+    /// commands that work without a server too.
+    pub fn find(server_flag: Option<&str>) -> CliResult<Result<Session, NotLoggedIn>> {
         let dir = config_dir()?;
         let store = Store::read(&dir)?;
         let server = store.pick_server(server_flag);
-        let profile = store.servers.get(&server).ok_or_else(|| {
-            CliError::new(LOGIN, format!("not logged in to {server}: log in with `nbw login {server}`"))
-        })?;
-        Ok(Session { server, dir, tokens: profile.tokens.clone() })
+        Ok(match store.servers.get(&server) {
+            Some(profile) => Ok(Session { tokens: profile.tokens.clone(), server, dir }),
+            None => Err(NotLoggedIn { server }),
+        })
     }
 
     /// A client with a fresh access token (refreshed first when it expires within a minute).

@@ -39,7 +39,7 @@ pub struct WatchArgs {
     pub watch: bool,
 }
 
-/// After a run was created: print its id, or follow it.
+/// After a run (or a runtime build) was created: print its id, or follow it.
 pub async fn started(
     session: &mut Session,
     execution: Execution,
@@ -47,9 +47,12 @@ pub async fn started(
     format: Format,
 ) -> CliResult {
     if watch.watch {
-        let notebook = &execution.spec.notebook;
+        let what = match &execution.spec.build {
+            Some(build) => format!("builds {}", build.image),
+            None => format!("runs {}", execution.spec.notebook),
+        };
         eprintln!(
-            "{} {} runs {notebook} (bundle {})",
+            "{} {} {what} (bundle {})",
             console::style("▶").cyan().for_stderr(),
             execution.id,
             execution.spec.bundle_version

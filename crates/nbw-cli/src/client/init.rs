@@ -52,7 +52,12 @@ const GITIGNORE: &str = "# nbw: the local secrets never go to git (nor into bund
 const NBWIGNORE: &str = "# Files left out of the bundle `nbw push` uploads (.gitignore is honoured too).\n\
 .ipynb_checkpoints/\n__pycache__/\n*.pyc\n.venv/\noutputs/\n*.out.ipynb\n";
 
-const REQUIREMENTS: &str = "# The Python packages the notebooks need, one per line (pip's format).\n";
+/// The package a runtime image runs notebooks with: the generated Dockerfile checks that it is
+/// there, and base images such as python:3.12-slim have none.
+const KERNEL_PACKAGE: &str = "ipykernel";
+
+const REQUIREMENTS: &str = "# The Python packages the notebooks need, one per line (pip's format).\n\
+# ipykernel runs the notebooks in the runtime image: keep it.\nipykernel\n";
 
 fn project_file(name: &str, workflow: &str, notebook: &str, parameters: &str) -> String {
     format!(
@@ -152,21 +157,7 @@ pub fn init(args: InitArgs) -> CliResult {
     let parameters = if args.from.is_some() { "{}" } else { "{name: world, times: 2}" };
     write(&file, &project_file(&name, &workflow, &notebook_path, parameters))?;
     written.push(project::FILE_NAME.to_owned());
-    // requirements.txt: created, or the collected packages appended.
-    let requirements = dir.join("requirements.txt");
-    let existing = std::fs::read_to_string(&requirements).unwrap_or_default();
-    let mut text = if existing.is_empty() { REQUIREMENTS.to_owned() } else { existing.clone() };
-    for package in &packages {
-        if !text.lines().any(|l| l.trim() == package) {
-            if !text.ends_with('\n') {
-                text.push('\n');
-            }
-            text.push_str(package);
-            text.push('\n');
-        }
-    }
-    if text != existing {
-        write(&requirements, &text)?;
+    if write_requirements(&dir, &packages, &mut notes)? {
         written.push("requirements.txt".into());
     }
     write_new(&dir.join(".nbwignore"), NBWIGNORE, &mut written, ".nbwignore")?;
@@ -195,6 +186,51 @@ pub fn init(args: InitArgs) -> CliResult {
         "Next:\n{cd}  nbw exec {notebook_path} --local        # run it here\n  nbw login http://127.0.0.1:8080\n  nbw push                                   # upload it, create the workflows\n  nbw wf run {workflow} --watch"
     );
     Ok(OK)
+}
+
+/// Creates requirements.txt, or adds to the one there ipykernel (when no line names it) and the
+/// `packages` collected from the notebook; returns whether it was written.
+fn write_requirements(dir: &Path, packages: &[String], notes: &mut Vec<String>) -> CliResult<bool> {
+    let path = dir.join("requirements.txt");
+    let existing = std::fs::read_to_string(&path).unwrap_or_default();
+    let mut text = if existing.is_empty() { REQUIREMENTS.to_owned() } else { existing.clone() };
+    if !text.lines().any(|line| requirement_name(line) == KERNEL_PACKAGE) {
+        append_line(&mut text, KERNEL_PACKAGE);
+        notes.push(format!(
+            "added {KERNEL_PACKAGE} to requirements.txt: the runtime image runs the notebooks with it"
+        ));
+    }
+    for package in packages {
+        if !text.lines().any(|l| l.trim() == package) {
+            append_line(&mut text, package);
+        }
+    }
+    if text == existing {
+        return Ok(false);
+    }
+    write(&path, &text)?;
+    Ok(true)
+}
+
+fn append_line(text: &mut String, line: &str) {
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str(line);
+    text.push('\n');
+}
+
+/// The normalized project name a requirements line asks for (`IPyKernel>=6` is `ipykernel`);
+/// empty for comments, options and blank lines.
+fn requirement_name(line: &str) -> String {
+    let line = line.trim();
+    if !line.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        return String::new();
+    }
+    line.chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || "-_.".contains(*c))
+        .map(|c| if c == '_' || c == '.' { '-' } else { c.to_ascii_lowercase() })
+        .collect()
 }
 
 fn write(path: &Path, text: &str) -> CliResult<()> {
@@ -546,6 +582,37 @@ mod tests {
         assert_eq!(literal_assignment("    y = 1"), None);
         assert_eq!(literal_assignment("z = Truex"), None);
         assert_eq!(literal_assignment("s = f'{x}'"), None);
+    }
+
+    #[test]
+    fn requirement_lines_name_their_package() {
+        assert_eq!(requirement_name("IPyKernel>=6.29 ; python_version > '3'"), "ipykernel");
+        assert_eq!(requirement_name("  ipykernel"), "ipykernel");
+        assert_eq!(requirement_name("typing_extensions==4"), "typing-extensions");
+        assert_eq!(requirement_name("# ipykernel"), "");
+        assert_eq!(requirement_name("-r other.txt"), "");
+    }
+
+    #[test]
+    fn requirements_get_ipykernel_once() {
+        let dir = nbw_testkit::tempdir();
+        let mut notes = Vec::new();
+        assert!(write_requirements(dir.path(), &[], &mut notes).unwrap());
+        let text = std::fs::read_to_string(dir.path().join("requirements.txt")).unwrap();
+        assert_eq!(text.lines().filter(|l| requirement_name(l) == "ipykernel").count(), 1, "{text}");
+        assert!(notes.is_empty(), "{notes:?}");
+
+        std::fs::write(dir.path().join("requirements.txt"), "pandas").unwrap();
+        assert!(write_requirements(dir.path(), &["requests".into()], &mut notes).unwrap());
+        let text = std::fs::read_to_string(dir.path().join("requirements.txt")).unwrap();
+        assert_eq!(text, "pandas\nipykernel\nrequests\n");
+        assert!(notes[0].contains("added ipykernel"), "{notes:?}");
+
+        std::fs::write(dir.path().join("requirements.txt"), "ipykernel==6.29\n").unwrap();
+        assert!(
+            !write_requirements(dir.path(), &[], &mut notes).unwrap(),
+            "a pinned ipykernel is kept as is"
+        );
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The client commands: what a data scientist types in a project folder. `init` and `import`
 //! make a project file, `login` keeps credentials per server, `push` makes the server match
 //! `nbw.yaml`, `wf`, `exec`, `history`, `logs`, `outputs`, `cancel` and `secrets` work with
-//! what is on the server; `runtime` builds runtime images on this machine.
+//! what is on the server; `runtime` builds runtime images (here, recording them on the server,
+//! or on an agent) and lists the versions the server recorded.
 //!
 //! Every command ends with one of the documented exit codes below ([`EXIT_CODES`]); errors are
 //! one [`CliError`] each, printed once by [`finish`]. The exit codes are listed in `exit_codes!`

@@ -109,6 +109,13 @@ pub fn bytes(n: u64) -> String {
     indicatif::HumanBytes(n).to_string()
 }
 
+/// The first 12 hex digits of an image id (`sha256:...`) or a digest, as `docker images` shows
+/// them.
+pub fn short_id(id: &str) -> &str {
+    let hex = id.strip_prefix("sha256:").unwrap_or(id);
+    hex.get(..12).unwrap_or(hex)
+}
+
 /// A short, one-line JSON of a value, cut at `max` characters.
 pub fn short_json(value: &serde_json::Value, max: usize) -> String {
     let text = match value {

@@ -91,6 +91,43 @@ pub fn schedule_text(workflow: &Workflow) -> String {
     }
 }
 
+/// `wf show`'s table: every field, and the last scheduled fire that created no run, if any.
+fn details(w: &Workflow) -> String {
+    let mut table = output::table(["field", "value"]);
+    let params = serde_json::to_string(&w.spec.parameters).unwrap_or_default();
+    let labels = serde_json::to_string(&w.spec.labels).unwrap_or_default();
+    let notifications = serde_json::to_string(&w.spec.notifications).unwrap_or_default();
+    let mut rows: Vec<(&str, String)> = vec![
+        ("name", w.name.clone()),
+        ("notebook", w.spec.notebook.clone()),
+        ("parameters", params),
+        ("schedule", schedule_text(w)),
+        ("enabled", w.enabled.to_string()),
+        (
+            "next run",
+            w.next_fire_at.map(|t| format!("{t} ({})", output::ago(t))).unwrap_or_else(|| "-".into()),
+        ),
+    ];
+    // Shown only when there is one: it is the reason a schedule runs nothing, so it stands out.
+    if let Some(error) = &w.last_fire_error {
+        let when = format!("{} at {} ({})", error.code, error.at, output::ago(error.at));
+        rows.push(("last fire error", format!("{when}\n{}", error.message)));
+    }
+    rows.extend([
+        ("bundle", w.spec.bundle_version.clone().unwrap_or_else(|| "latest".into())),
+        ("runtime", w.spec.runtime.clone().unwrap_or_else(|| "-".into())),
+        ("labels", labels),
+        ("timeout", w.spec.timeout_secs.map(|s| format!("{s}s")).unwrap_or_else(|| "-".into())),
+        ("retries", w.spec.retries.max_retries.to_string()),
+        ("notifications", notifications),
+        ("updated", output::ago(w.updated_at)),
+    ]);
+    for (field, value) in rows {
+        table.add_row([field.to_owned(), value]);
+    }
+    table.to_string()
+}
+
 pub async fn wf(args: WfArgs) -> CliResult {
     let project = args.project.name()?;
     let mut session = Session::open(args.server.server.as_deref())?;
@@ -128,36 +165,7 @@ pub async fn wf(args: WfArgs) -> CliResult {
                 .workflow(&project, &name)
                 .await
                 .map_err(|e| CliError::from_client(e, &doing("reading", &name)))?;
-            output::print(format, &w, || {
-                let mut table = output::table(["field", "value"]);
-                let params = serde_json::to_string(&w.spec.parameters).unwrap_or_default();
-                let labels = serde_json::to_string(&w.spec.labels).unwrap_or_default();
-                let notifications = serde_json::to_string(&w.spec.notifications).unwrap_or_default();
-                let rows: Vec<(&str, String)> = vec![
-                    ("name", w.name.clone()),
-                    ("notebook", w.spec.notebook.clone()),
-                    ("parameters", params),
-                    ("schedule", schedule_text(&w)),
-                    ("enabled", w.enabled.to_string()),
-                    (
-                        "next run",
-                        w.next_fire_at
-                            .map(|t| format!("{t} ({})", output::ago(t)))
-                            .unwrap_or_else(|| "-".into()),
-                    ),
-                    ("bundle", w.spec.bundle_version.clone().unwrap_or_else(|| "latest".into())),
-                    ("runtime", w.spec.runtime.clone().unwrap_or_else(|| "-".into())),
-                    ("labels", labels),
-                    ("timeout", w.spec.timeout_secs.map(|s| format!("{s}s")).unwrap_or_else(|| "-".into())),
-                    ("retries", w.spec.retries.max_retries.to_string()),
-                    ("notifications", notifications),
-                    ("updated", output::ago(w.updated_at)),
-                ];
-                for (field, value) in rows {
-                    table.add_row([field.to_owned(), value]);
-                }
-                table.to_string()
-            });
+            output::print(format, &w, || details(&w));
         }
         WfCommand::Enable { name } => {
             client
@@ -194,4 +202,31 @@ pub async fn wf(args: WfArgs) -> CliResult {
         }
     }
     Ok(OK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn workflow(last_fire_error: serde_json::Value) -> Workflow {
+        serde_json::from_value(serde_json::json!({
+            "id": "w1", "name": "nightly", "enabled": true, "notebook": "nb.ipynb", "runtime": "default",
+            "next_fire_at": null, "last_fire_error": last_fire_error,
+            "created_at": "2024-05-01T03:00:00Z", "updated_at": "2024-05-01T03:00:00Z"
+        }))
+        .expect("a workflow")
+    }
+
+    #[test]
+    fn a_last_fire_error_is_shown_with_its_code_time_and_message() {
+        let error = serde_json::json!({
+            "at": "2024-05-01T03:00:00Z", "code": "runtime_not_built",
+            "message": "runtime \"default\" has no built image"
+        });
+        let table = details(&workflow(error));
+        assert!(table.contains("last fire error"), "{table}");
+        assert!(table.contains("runtime_not_built at 2024-05-01 03:00:00 UTC ("), "{table}");
+        assert!(table.contains("runtime \"default\" has no built image"), "{table}");
+        assert!(!details(&workflow(serde_json::Value::Null)).contains("last fire error"));
+    }
 }

@@ -10,9 +10,39 @@ use std::time::{Duration, Instant};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+/// The administrator's password on every test server.
+pub const PASSWORD: &str = "correct horse battery";
+
 /// The `nbw` binary under test.
 pub fn nbw_bin() -> PathBuf {
     assert_cmd::cargo::cargo_bin("nbw")
+}
+
+/// An `nbw` command in `cwd` with its own config folder (so its own logins) and none of the
+/// caller's NBW_* choices.
+pub fn nbw(config: &Path, cwd: &Path) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::new(nbw_bin());
+    cmd.current_dir(cwd)
+        .env("NBW_CONFIG_DIR", config)
+        .env("NO_COLOR", "1")
+        .env("NBW_LOG", "warn")
+        .env_remove("NBW_SERVER")
+        .env_remove("NBW_PROJECT")
+        .env_remove("NBW_FILE")
+        .env_remove("NBW_USERNAME")
+        // Long enough for an image build.
+        .timeout(Duration::from_secs(300));
+    cmd
+}
+
+/// Runs a command; returns its exit code, standard output and standard error.
+pub fn run(cmd: &mut assert_cmd::Command) -> (i32, String, String) {
+    let output = cmd.output().unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
 
 fn free_port() -> u16 {
@@ -112,11 +142,10 @@ impl Server {
     pub async fn start(dir: &Path, env: &[(&str, &str)]) -> Server {
         let data_dir = dir.join("server");
         std::fs::create_dir_all(&data_dir).unwrap();
-        let admin_password = "correct horse battery";
         let status = Command::new(nbw_bin())
             .args(["server", "admin", "create-user", "admin", "--admin", "--data-dir"])
             .arg(&data_dir)
-            .env("NBW_ADMIN_PASSWORD", admin_password)
+            .env("NBW_ADMIN_PASSWORD", PASSWORD)
             .envs(env.iter().copied())
             .status()
             .unwrap();
@@ -129,7 +158,7 @@ impl Server {
         wait_ready(&http, &base, dir).await;
         let login = http
             .post(format!("{base}/v1/auth/login"))
-            .json(&json!({"username": "admin", "password": admin_password}))
+            .json(&json!({"username": "admin", "password": PASSWORD}))
             .send()
             .await
             .unwrap();
@@ -137,6 +166,15 @@ impl Server {
         let tokens: Value = login.json().await.unwrap();
         let admin = tokens["access_token"].as_str().unwrap().to_owned();
         Server { base, admin, data_dir, process, http, port, env, dir: dir.to_path_buf() }
+    }
+
+    /// `nbw login` as the administrator, keeping the login in config folder `config`.
+    pub fn login(&self, config: &Path, cwd: &Path) {
+        let (code, _, err) = run(nbw(config, cwd)
+            .args(["login", &self.base, "--username", "admin", "--password-stdin"])
+            .write_stdin(format!("{PASSWORD}\n")));
+        assert_eq!(code, 0, "{err}");
+        assert!(err.contains("Logged in"), "{err}");
     }
 
     /// Kills the server as a crash would (SIGKILL), waits `down`, and starts it again on the

@@ -1,43 +1,59 @@
-//! `nbw runtime`: a runtime's Dockerfile, and its image built (and pushed) on this machine's
-//! Docker engine. Registering a built image on the server takes the [`BuiltImage`] that
-//! [`build_image`] returns.
+//! `nbw runtime`: a runtime's Dockerfile; its image built on this machine's Docker engine (and
+//! recorded on the server when logged in to one, see [`record`]) or queued on an agent with
+//! Docker (`--remote`); and the versions the server has recorded.
+
+mod list;
+mod local;
+mod record;
+mod remote;
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::time::Instant;
 
 use clap::{Args, Subcommand};
-use nbw_core::api::BuiltImage;
-use nbw_core::image::runtime_image_tag;
 use nbw_core::project::Project;
 use nbw_runtime::RuntimeError;
 
 use super::output::{self, Format};
-use super::push::{check_version, sha256_hex, version_label};
-use super::{BAD_INPUT, CliError, CliResult, FAILED, OK, ProjectArg, UNREACHABLE};
+use super::{BAD_INPUT, CliError, CliResult, FAILED, OK, ProjectArg, ServerArg, UNREACHABLE};
 
-/// A runtime's Dockerfile and image, on this machine.
+/// A runtime's Dockerfile and image: built here or on an agent, and recorded on the server.
 ///
 /// nbw generates `Dockerfile.NAME` from runtime NAME of nbw.yaml. If you delete the file's
 /// first line (nbw's marker), the file is yours: nbw builds from it as is and never rewrites it.
+/// A build here is recorded on the server you are logged in to (the project must be pushed),
+/// so runs of the runtime use it; an agent that runs it needs the image too (--push).
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:
   nbw runtime dockerfile default -o -       # print the generated Dockerfile
   nbw runtime dockerfile default            # write Dockerfile.default, to read or to own it
-  nbw runtime build default                 # build nbw/PROJECT/default:VERSION
+  nbw runtime build default                 # build nbw/PROJECT/default:VERSION, record it
   nbw runtime build default --version v2 --push registry.example.com:5000 -o json
+  nbw runtime build default --local-only    # build here, leave the server alone
+  nbw runtime build default --remote --watch   # build the latest push on an agent
+  nbw runtime list default
 
 Exit codes:
-  0   success
-  1   the build or the push failed
+  0   success; a build here that is not recorded on the server says why (--local-only, not
+      logged in, the project not on the server, that version recorded already)
+  1   the build or the push failed (with --remote --watch: the build failed)
   2   bad input: command line, project file missing or invalid, an unknown runtime, a value of
-      nbw.yaml that cannot go into a Dockerfile, a Dockerfile of yours that would be overwritten
-  8   the Docker engine cannot be reached (is it running? DOCKER_HOST names another one)")]
+      nbw.yaml that cannot go into a Dockerfile, a Dockerfile of yours that would be overwritten,
+      a request the server refused as invalid
+  3   with --remote --watch: the build timed out
+  6   with --remote --watch: the build was cancelled
+  7   with --remote --watch: the build was lost (its agent stopped answering)
+  8   the Docker engine or the nbw server cannot be reached
+  9   not logged in (list, --remote), or the login expired: run `nbw login`
+  10  refused: no permission in the project
+  12  the server failed, or answered something unexpected")]
 pub struct RuntimeArgs {
     #[command(subcommand)]
     command: RuntimeCommand,
     #[command(flatten)]
     project: ProjectArg,
+    #[command(flatten)]
+    server: ServerArg,
 }
 
 #[derive(Subcommand, Debug)]
@@ -54,48 +70,60 @@ enum RuntimeCommand {
         #[arg(long)]
         force: bool,
     },
-    /// Build a runtime's image with the local Docker engine, streaming the build's output.
+    /// Build a runtime's image with the local Docker engine, streaming the build's output, and
+    /// record it on the server; or (--remote) on an agent with Docker.
     Build(BuildArgs),
+    /// The runtime versions recorded on the server, newest first.
+    #[command(visible_alias = "ls")]
+    List {
+        /// Only this runtime's versions.
+        name: Option<String>,
+        /// Output format.
+        #[arg(short = 'o', long = "output", value_enum, default_value_t)]
+        format: Format,
+    },
 }
 
 /// `nbw runtime build`.
 #[derive(Args, Debug)]
-pub struct BuildArgs {
+struct BuildArgs {
     /// The runtime (a key of `runtimes` in nbw.yaml).
     name: String,
     /// The image's version (default: the label `nbw push` gives the bundle: from git, else a
-    /// hash of the bundle).
+    /// hash of the bundle). With --remote: the pushed bundle version to build from, which is
+    /// the image's version too (default: the latest push).
     #[arg(long)]
     version: Option<String>,
     /// Also push the image to this registry, as REGISTRY/nbw/PROJECT/RUNTIME:VERSION.
     #[arg(long, value_name = "REGISTRY")]
     push: Option<String>,
+    /// Do not record the build on the server.
+    #[arg(long)]
+    local_only: bool,
+    /// Build on an agent with Docker, from a pushed bundle, instead of here; the server records
+    /// the version when the build succeeds.
+    #[arg(long, conflicts_with_all = ["push", "local_only"])]
+    remote: bool,
+    /// With --remote: follow the build's log live and exit with its status.
+    #[arg(short = 'w', long, requires = "remote")]
+    watch: bool,
     /// How to print the result.
     #[arg(short = 'o', long = "output", value_enum, default_value_t)]
     format: Format,
 }
 
 pub async fn runtime(args: RuntimeArgs) -> CliResult {
-    let project = args.project.load()?;
+    let server = args.server.server.as_deref();
     match args.command {
         RuntimeCommand::Dockerfile { name, output, force } => {
-            write_dockerfile(&project, &name, output, force)
+            write_dockerfile(&args.project.load()?, &name, output, force)
         }
-        RuntimeCommand::Build(build) => {
-            let name = args.project.project.unwrap_or_else(|| project.spec.project.clone());
-            let started = Instant::now();
-            let built = build_image(&project, &name, &build).await?;
-            output::print(build.format, &built, || {
-                format!(
-                    "{} built {} in {:.0?}\n  image id    {}\n  dockerfile  sha256:{}",
-                    output::ok_mark(),
-                    built.image,
-                    started.elapsed(),
-                    built.image_id,
-                    built.dockerfile_hash
-                )
-            });
-            Ok(OK)
+        RuntimeCommand::Build(build) if build.remote => {
+            remote::build(&args.project.name()?, &build, server).await
+        }
+        RuntimeCommand::Build(build) => local::build(&args.project, &build, server).await,
+        RuntimeCommand::List { name, format } => {
+            list::list(&args.project.name()?, name.as_deref(), format, server).await
         }
     }
 }
@@ -129,35 +157,6 @@ fn write_dockerfile(project: &Project, name: &str, output: Option<PathBuf>, forc
         path.display()
     );
     Ok(OK)
-}
-
-/// Builds the image of runtime `args.name` of `project` (named `name` on the server) as
-/// `nbw/<name>/<runtime>:<version>`, streaming the build's output to standard error, and pushes
-/// it when asked; the image it returns names the pushed reference then.
-pub async fn build_image(project: &Project, name: &str, args: &BuildArgs) -> CliResult<BuiltImage> {
-    let dockerfile = nbw_runtime::dockerfile(&project.root, &project.spec, &args.name).map_err(cli_error)?;
-    let version = match &args.version {
-        Some(version) => check_version(version)?,
-        None => {
-            let bundle = nbw_bundle::build(&project.root).map_err(|e| {
-                CliError::bad_input(format!("building the bundle of {}: {e}", project.root.display()))
-            })?;
-            version_label(&project.root, &sha256_hex(&bundle.bytes))
-        }
-    };
-    let tag = runtime_image_tag(name, &args.name, &version);
-    match &dockerfile.path {
-        Some(path) => eprintln!("building {tag} from your own {}", path.display()),
-        None => eprintln!("building {tag} from the Dockerfile generated from {}", project.file.display()),
-    }
-    let docker = nbw_runtime::connect().await.map_err(cli_error)?;
-    let mut log = |line: &str| eprintln!("{line}");
-    let mut built =
-        nbw_runtime::build(&docker, &project.root, &dockerfile, &tag, &mut log).await.map_err(cli_error)?;
-    if let Some(registry) = &args.push {
-        built.image = nbw_runtime::push(&docker, &tag, registry, &mut log).await.map_err(cli_error)?;
-    }
-    Ok(built)
 }
 
 /// Each runtime error's exit code: what the person must fix, a build that failed, or no engine.
