@@ -307,7 +307,8 @@ async fn sigterm_drains_then_cancels_cleanly() {
     let server = Server::start(dir.path(), &[]).await;
     server.project_with("demo", &[("nb.ipynb", sleepy(1.0)), ("long.ipynb", sleepy(300.0))]).await;
     let token = server.agent_token("a1", json!({})).await;
-    let mut agent = server.agent(dir.path(), &token, 2, &["--shutdown-grace-secs", "3"]);
+    // The grace leaves the short run (a second of sleep) time to finish on a loaded machine.
+    let mut agent = server.agent(dir.path(), &token, 2, &["--shutdown-grace-secs", "8"]);
     let short = run(&server, "demo", json!({}), json!({})).await;
     let long = server.post_ok("/v1/projects/demo/executions", json!({"notebook": "long.ipynb"})).await["id"]
         .as_str()

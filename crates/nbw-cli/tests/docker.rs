@@ -196,7 +196,10 @@ async fn twenty_executions_on_two_slots_all_succeed_and_leave_no_container() {
     let server = Server::start(dir.path(), &[]).await;
     let project = "many";
     server.post_ok("/v1/projects", json!({"name": project})).await;
-    let cells: &[(&str, &[&str])] = &[("n = 0", &["parameters"]), ("print('square', n * n)", &[])];
+    let cells: &[(&str, &[&str])] = &[
+        ("n = 0", &["parameters"]),
+        ("import os\nprint('square', n * n, 'secret length', len(os.environ['API_TOKEN']))", &[]),
+    ];
     runtime_project(&server, project, "v1", &image, "    network: none\n", cells).await;
     server
         .post_ok(
@@ -204,6 +207,9 @@ async fn twenty_executions_on_two_slots_all_succeed_and_leave_no_container() {
             json!({"name": "rt", "version": "v1", "image": image}),
         )
         .await;
+    // Secrets reach the container as environment variables (and are redacted from its output).
+    let secret = json!({"value": "s3cr3t-value-42"});
+    server.call(Method::PUT, &format!("/v1/projects/{project}/secrets/API_TOKEN"), Some(secret)).await;
     let token = server.agent_token("pair", json!({})).await;
     let agent = server.agent(dir.path(), &token, 2, &["--docker"]);
     let mut ids = Vec::new();
@@ -214,7 +220,8 @@ async fn twenty_executions_on_two_slots_all_succeed_and_leave_no_container() {
     for (n, id) in &ids {
         let done = server.wait_final(id, Duration::from_secs(300)).await;
         assert_eq!(done["state"], "succeeded", "{done}");
-        assert!(output_text(&server, id).await.contains(&format!("square {}", n * n)));
+        let text = output_text(&server, id).await;
+        assert!(text.contains(&format!("square {} secret length 15", n * n)), "{text}");
     }
     for (_, id) in &ids {
         wait_until_removed(id).await;
