@@ -146,7 +146,7 @@ fn python_float_repr(value: f64) -> String {
         Some(rest) => ("-", rest),
         None => ("", mantissa),
     };
-    let digits: String = mantissa.chars().filter(|&c| c != '.').collect();
+    let digits = even_on_tie(mantissa.chars().filter(|&c| c != '.').collect(), exponent, value);
     let count = digits.len() as i32;
     // CPython's format_float_short: the decimal point sits `point` digits into `digits`.
     let point = exponent + 1;
@@ -163,6 +163,44 @@ fn python_float_repr(value: f64) -> String {
         let (whole, fraction) = digits.split_at(point as usize);
         format!("{sign}{whole}.{fraction}")
     }
+}
+
+/// When the value lies exactly halfway between two shortest candidates, CPython's dtoa keeps
+/// the one with the even last digit (`2109467640568116.25` is `...116.2`) while Rust's
+/// formatting may keep the odd one: `digits` (at decimal `exponent`) bent to Python's choice.
+fn even_on_tie(digits: String, exponent: i32, value: f64) -> String {
+    let last = digits.bytes().last().map_or(0, |b| b - b'0');
+    if last % 2 == 0 {
+        return digits;
+    }
+    let stem = &digits[..digits.len() - 1];
+    // Halfway below (`stem (last-1) 5`) the even one is last-1; halfway above, last+1.
+    for (halfway, even) in [(last - 1, last - 1), (last, last + 1)] {
+        if even > 9 {
+            continue;
+        }
+        let midpoint = format!("{stem}{halfway}5");
+        let candidate = format!("{stem}{even}");
+        if is_exactly(value, &midpoint, exponent) && parses_to(&candidate, exponent, value) {
+            return candidate;
+        }
+    }
+    digits
+}
+
+/// Whether |value| is exactly `0.digits... x 10^(exponent+1)`, i.e. `d.ddd e exponent`.
+fn is_exactly(value: f64, digits: &str, exponent: i32) -> bool {
+    // Rust's fixed-precision formatting is exact: 40 more digits than the midpoint show
+    // whether anything follows it.
+    let exact = format!("{:.*e}", digits.len() - 1 + 40, value.abs());
+    let (mantissa, exp) = exact.split_once('e').expect("{:e} always writes an exponent");
+    let exact_digits: String = mantissa.chars().filter(|&c| c != '.').collect();
+    exp.parse::<i32>() == Ok(exponent) && exact_digits.trim_end_matches('0') == digits.trim_end_matches('0')
+}
+
+fn parses_to(digits: &str, exponent: i32, value: f64) -> bool {
+    let (first, rest) = digits.split_at(1);
+    format!("{first}.{rest}e{exponent}").parse::<f64>().is_ok_and(|parsed| parsed == value.abs())
 }
 
 /// Checks an identifier built from Unicode XID characters plus `extra_continue`, that is not
@@ -283,6 +321,10 @@ mod tests {
             (1234567890123456.0, "1234567890123456.0"),
             (9999999999999998.0, "9999999999999998.0"),
             (1e16, "1e+16"),
+            // Exactly halfway between two shortest candidates: Python keeps the even digit.
+            (2109467640568116.25, "2109467640568116.2"),
+            (-2109467640568116.25, "-2109467640568116.2"),
+            (2109467640568116.75, "2109467640568116.8"),
             (1.5e20, "1.5e+20"),
             (1e22, "1e+22"),
             (123456789012345680.0, "1.2345678901234568e+17"),
