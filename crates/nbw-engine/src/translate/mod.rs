@@ -170,7 +170,7 @@ fn python_float_repr(value: f64) -> String {
 /// formatting may keep the odd one: `digits` (at decimal `exponent`) bent to Python's choice.
 fn even_on_tie(digits: String, exponent: i32, value: f64) -> String {
     let last = digits.bytes().last().map_or(0, |b| b - b'0');
-    if last % 2 == 0 {
+    if last.is_multiple_of(2) {
         return digits;
     }
     let stem = &digits[..digits.len() - 1];
@@ -322,9 +322,9 @@ mod tests {
             (9999999999999998.0, "9999999999999998.0"),
             (1e16, "1e+16"),
             // Exactly halfway between two shortest candidates: Python keeps the even digit.
-            (2109467640568116.25, "2109467640568116.2"),
-            (-2109467640568116.25, "-2109467640568116.2"),
-            (2109467640568116.75, "2109467640568116.8"),
+            (2109467640568116.0 + 0.25, "2109467640568116.2"),
+            (-2109467640568116.0 - 0.25, "-2109467640568116.2"),
+            (2109467640568116.0 + 0.75, "2109467640568116.8"),
             (1.5e20, "1.5e+20"),
             (1e22, "1e+22"),
             (123456789012345680.0, "1.2345678901234568e+17"),
