@@ -164,20 +164,7 @@ both_backends!(a_waiting_claim_wakes_when_work_is_queued, |backend| async move {
     let waited = started.elapsed();
     assert!(waited >= Duration::from_millis(900), "an empty claim waits wait_secs, waited {waited:?}");
 
-    let waiting = {
-        let (base, token) = (f.server.base.clone(), agent.token.clone());
-        tokio::spawn(async move {
-            let response = reqwest::Client::new()
-                .post(format!("{base}/v1/agent/claim"))
-                .bearer_auth(token)
-                .json(&json!({"wait_secs": 10}))
-                .send()
-                .await
-                .unwrap();
-            let body: Value = response.json().await.unwrap();
-            (Instant::now(), body)
-        })
-    };
+    let waiting = long_poll_claim(&f.server.base, &agent.token);
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(!waiting.is_finished(), "the claim waits for work");
     let queued_at = Instant::now();
@@ -458,20 +445,7 @@ async fn work_queued_on_one_server_wakes_a_claim_waiting_on_another() {
             .await;
     tokio::time::sleep(Duration::from_millis(500)).await; // the listener connects
 
-    let waiting = {
-        let (base, token) = (other.base.clone(), agent.token.clone());
-        tokio::spawn(async move {
-            let response = reqwest::Client::new()
-                .post(format!("{base}/v1/agent/claim"))
-                .bearer_auth(token)
-                .json(&json!({"wait_secs": 10}))
-                .send()
-                .await
-                .unwrap();
-            let body: Value = response.json().await.unwrap();
-            (Instant::now(), body)
-        })
-    };
+    let waiting = long_poll_claim(&other.base, &agent.token);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let queued_at = Instant::now();
     let execution = f.run(&project).await;
@@ -484,4 +458,21 @@ async fn work_queued_on_one_server_wakes_a_claim_waiting_on_another() {
     for handle in loops {
         handle.await.unwrap();
     }
+}
+
+/// A claim waiting up to 10 s on `base`, in the background; resolves to when it was answered
+/// and the answer.
+fn long_poll_claim(base: &str, token: &str) -> tokio::task::JoinHandle<(Instant, Value)> {
+    let (url, token) = (format!("{base}/v1/agent/claim"), token.to_owned());
+    tokio::spawn(async move {
+        let response = reqwest::Client::new()
+            .post(url)
+            .bearer_auth(token)
+            .json(&json!({"wait_secs": 10}))
+            .send()
+            .await
+            .unwrap();
+        let body: Value = response.json().await.unwrap();
+        (Instant::now(), body)
+    })
 }
