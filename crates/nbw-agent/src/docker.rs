@@ -197,12 +197,7 @@ impl ContainerKernel {
             .map_err(|e| format!("preparing the run's folders: {e}"))?;
         let connection_file = container_connection_file(launch.dir, launch.connection)
             .map_err(|e| format!("writing the container's connection file: {e}"))?;
-        let argv: Vec<String> = self
-            .settings
-            .kernel_argv()
-            .iter()
-            .map(|a| a.replace("{connection_file}", &connection_file))
-            .collect();
+        let argv = nbw_engine::kernel_command(&self.settings.kernel_argv(), &connection_file);
         let body = self.create_body(&launch, access.wrap(argv));
         let options = CreateContainerOptionsBuilder::default().name(&self.name).build();
         self.api.create_container(Some(options), body).await.map_err(|e| {

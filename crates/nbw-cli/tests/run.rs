@@ -94,6 +94,27 @@ fn tcp_transport_runs_the_same_notebook() {
 }
 
 #[test]
+fn ipykernel_keeps_no_history_on_disk() {
+    // As papermill: no SQLite write per cell, no contention between parallel kernels.
+    let nb =
+        notebook(&[("from IPython import get_ipython\nprint(get_ipython().history_manager.hist_file)", &[])]);
+    let dir = tempdir();
+    let input = write_notebook(dir.path(), "in.ipynb", &nb);
+    let ipython_dir = dir.path().join("ipython");
+    let out = dir.path().join("out.ipynb");
+    let output = nbw()
+        .env("IPYTHONDIR", &ipython_dir)
+        .args(["run", "--no-progress"])
+        .arg(&input)
+        .arg(&out)
+        .output()
+        .expect("nbw runs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(cell_text(&read_json(&out)["cells"][0]), ":memory:\n");
+    assert!(!ipython_dir.join("profile_default/history.sqlite").exists());
+}
+
+#[test]
 fn a_failing_cell_stops_the_run_with_papermills_banner() {
     let nb = notebook(&[("x = 1", &[]), ("raise ValueError('boom')", &[]), ("print('never')", &[])]);
     let (output, written, _dir) = run(&nb, &[]);

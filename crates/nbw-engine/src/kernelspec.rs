@@ -125,12 +125,7 @@ impl KernelSearch {
     /// The argv that starts `spec`, with `{connection_file}` filled in and a bare `python`
     /// resolved to the right interpreter.
     pub fn argv(&self, spec: &Kernelspec, connection_file: &Path) -> Vec<String> {
-        let mut argv: Vec<String> = spec
-            .spec
-            .argv
-            .iter()
-            .map(|arg| arg.replace("{connection_file}", &connection_file.to_string_lossy()))
-            .collect();
+        let mut argv = command(&spec.spec.argv, &connection_file.to_string_lossy());
         if let Some(first) = argv.first_mut()
             && is_bare_python(first)
             && let Some(python) = self.python_for(spec)
@@ -151,6 +146,23 @@ impl KernelSearch {
             .and_then(from_env)
             .or_else(|| std::env::var_os("VIRTUAL_ENV").and_then(|v| from_env(Path::new(&v))))
     }
+}
+
+/// A kernel's command line: `argv` with `{connection_file}` filled in, and for ipykernel its
+/// input history kept in memory, as `nbclient` (papermill) does. Every run gets a fresh kernel,
+/// so a history on disk serves nobody, yet it costs an SQLite write per cell (about 0.4 ms here)
+/// and makes parallel kernels of one user contend for `~/.ipython/.../history.sqlite`. An argv
+/// that sets the history file itself keeps its choice.
+pub fn command(argv: &[String], connection_file: &str) -> Vec<String> {
+    let mut command: Vec<String> =
+        argv.iter().map(|arg| arg.replace("{connection_file}", connection_file)).collect();
+    let runs_ipykernel = argv
+        .windows(2)
+        .any(|pair| pair[0] == "-m" && matches!(pair[1].as_str(), "ipykernel" | "ipykernel_launcher"));
+    if runs_ipykernel && !argv.iter().any(|arg| arg.starts_with("--HistoryManager.hist_file")) {
+        command.push("--HistoryManager.hist_file=:memory:".to_owned());
+    }
+    command
 }
 
 fn read_spec(dir: &Path) -> Option<JupyterKernelspec> {
@@ -197,6 +209,28 @@ mod tests {
         assert!(!is_bare_python("/usr/bin/python3"));
         assert!(!is_bare_python("pythonista"));
         assert!(!is_bare_python("R"));
+    }
+
+    #[test]
+    fn ipykernel_keeps_its_history_in_memory() {
+        let argv = |args: &[&str]| args.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+        let ipykernel = argv(&["python", "-m", "ipykernel_launcher", "-f", "{connection_file}"]);
+        assert_eq!(
+            command(&ipykernel, "/c.json"),
+            argv(&[
+                "python",
+                "-m",
+                "ipykernel_launcher",
+                "-f",
+                "/c.json",
+                "--HistoryManager.hist_file=:memory:"
+            ])
+        );
+        let chosen =
+            argv(&["python", "-m", "ipykernel", "-f", "{connection_file}", "--HistoryManager.hist_file=/h"]);
+        assert_eq!(command(&chosen, "/c.json").last().unwrap(), "--HistoryManager.hist_file=/h");
+        let bash = argv(&["python", "-m", "bash_kernel", "-f", "{connection_file}"]);
+        assert_eq!(command(&bash, "/c.json"), argv(&["python", "-m", "bash_kernel", "-f", "/c.json"]));
     }
 
     #[test]

@@ -47,7 +47,7 @@ pub use events::{CellStatus, Event, EventRecord, RunStatus};
 pub use execute::{ExecuteOptions, Execution, KernelExit, Outcome, PrepareError, execute, execute_with};
 pub use inspect::{InspectError, ParameterSpec, inspect_parameters};
 pub use jupyter_protocol::{ConnectionInfo, Transport};
-pub use kernelspec::{KernelNotFound, KernelSearch, Kernelspec};
+pub use kernelspec::{KernelNotFound, KernelSearch, Kernelspec, command as kernel_command};
 pub use launch::{HostFuture, HostedKernel, HostedLaunch, KernelHost, KernelSignal, OutputTail};
 pub use notebook::{
     INJECTED_TAG, Notebook, NotebookError, PARAMETERS_TAG, RAISES_EXCEPTION_TAG, has_tag, source,
