@@ -30,7 +30,7 @@ use crate::artifacts::ArtifactKey;
 use crate::auth::AgentCaller;
 use crate::builds;
 use crate::crypto;
-use crate::db::{Db, now_ms, to_time};
+use crate::db::{Db, Pg, now_ms, to_time};
 use crate::error::ApiError;
 use crate::metrics::StateLabel;
 use crate::store::executions::{self, ExecutionRow};
@@ -63,8 +63,8 @@ impl Wake {
     /// Announces that executions were queued (or became due).
     pub async fn work_available(&self, db: &Db) {
         self.notify.notify_waiters();
-        if let Db::Postgres(pool) = db
-            && let Err(e) = sqlx::query("SELECT pg_notify($1, '')").bind(WORK_CHANNEL).execute(pool).await
+        if let Db::Postgres(pg) = db
+            && let Err(e) = sqlx::query("SELECT pg_notify($1, '')").bind(WORK_CHANNEL).execute(&pg.pool).await
         {
             tracing::warn!(error = %e, "could not NOTIFY other servers of new work");
         }
@@ -463,7 +463,7 @@ async fn reaper(state: AppState, shutdown: CancellationToken) {
 /// after errors. After a reconnection it wakes the local claimers anyway: notifications sent
 /// while the connection was down are gone.
 pub async fn listen(state: AppState, shutdown: CancellationToken) {
-    let Db::Postgres(pool) = &state.db else { return };
+    let Db::Postgres(Pg { pool, .. }) = &state.db else { return };
     loop {
         let mut listener = match sqlx::postgres::PgListener::connect_with(pool).await {
             Ok(mut listener) => match listener.listen(WORK_CHANNEL).await {

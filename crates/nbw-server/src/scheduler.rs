@@ -43,7 +43,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::app::AppState;
 use crate::config::Config;
-use crate::db::{Db, to_time};
+use crate::db::{Db, Pg, to_time};
 use crate::error::ApiError;
 use crate::on_db;
 use crate::runs;
@@ -358,7 +358,7 @@ impl Leadership {
     async fn hold(&mut self, db: &Db) -> bool {
         let was_leading = self.leading;
         self.leading = match db {
-            Db::Postgres(pool) => self.hold_advisory_lock(pool).await,
+            Db::Postgres(pg) => self.hold_advisory_lock(pg).await,
             Db::Sqlite(_) => self.renew_lease(db, false).await,
         };
         if self.leading && !was_leading {
@@ -372,10 +372,10 @@ impl Leadership {
     /// PostgreSQL: a session advisory lock, held as long as the dedicated connection lives
     /// (the database frees it the moment the session ends, crash included). The lease row is
     /// then written for [`leader`] only.
-    async fn hold_advisory_lock(&mut self, pool: &sqlx::PgPool) -> bool {
+    async fn hold_advisory_lock(&mut self, pg: &Pg) -> bool {
         let checked = async {
             if self.connection.is_none() {
-                self.connection = Some(PgConnection::connect_with(&pool.connect_options()).await?);
+                self.connection = Some(PgConnection::connect_with(&pg.pool.connect_options()).await?);
             }
             let connection = self.connection.as_mut().expect("connected above");
             if self.leading {
@@ -392,7 +392,7 @@ impl Leadership {
         };
         match tokio::time::timeout(StdDuration::from_secs(10), checked).await {
             Ok(Ok(true)) => {
-                self.renew_lease(&Db::Postgres(pool.clone()), true).await;
+                self.renew_lease(&Db::Postgres(pg.clone()), true).await;
                 true
             }
             Ok(Ok(false)) => false,

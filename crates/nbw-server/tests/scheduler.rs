@@ -10,7 +10,7 @@ use nbw_core::api::{FireError, WorkflowSpec};
 use nbw_server::app::AppState;
 use nbw_server::artifacts::Artifacts;
 use nbw_server::auth::Keys;
-use nbw_server::db::{Db, to_time};
+use nbw_server::db::{Db, Pg, to_time};
 use nbw_server::scheduler::{self, TickReport};
 use nbw_server::store::runtimes::{NewRuntime, OnConflict};
 use nbw_server::store::workflows::{self, WorkflowRow};
@@ -500,7 +500,7 @@ both_backends!(two_servers_on_one_database_fire_1000_schedules_each_once, |backe
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     let leader = scheduler::leader(&server.state.db).await.unwrap().expect("a leader is on record");
     assert_eq!(leader_seen.map(|l| l.holder), Some(leader.holder.clone()), "the lead did not move");
-    if let Db::Postgres(pool) = &server.state.db {
+    if let Db::Postgres(Pg { pool, .. }) = &server.state.db {
         // The leader's session dies: the lock goes with it and a new session takes it.
         let holder = advisory_lock_holder(pool).await.expect("the leader holds the lock");
         sqlx::query("SELECT pg_terminate_backend($1)").bind(holder).execute(pool).await.unwrap();
@@ -521,7 +521,7 @@ both_backends!(two_servers_on_one_database_fire_1000_schedules_each_once, |backe
     // Shutting down gave the lead up, so a restarted server takes over at once.
     assert_eq!(scheduler::leader(&server.state.db).await.unwrap(), None);
     if backend == Backend::Postgres {
-        let Db::Postgres(pool) = &server.state.db else { unreachable!() };
+        let Db::Postgres(Pg { pool, .. }) = &server.state.db else { unreachable!() };
         let sql = "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' \
                    AND database = (SELECT oid FROM pg_database WHERE datname = current_database())";
         let (locks,): (i64,) = sqlx::query_as(sql).fetch_one(pool).await.unwrap();

@@ -6,7 +6,7 @@
 
 use nbw_core::api::{Delivery, NotifyChannel};
 
-use crate::db::{Db, to_time, to_time_opt};
+use crate::db::{Db, Pg, to_time, to_time_opt};
 use crate::on_db;
 
 /// Waiting for its next attempt.
@@ -106,7 +106,7 @@ pub async fn claim_due(
     limit: i64,
 ) -> Result<Vec<OutboxRow>, sqlx::Error> {
     match db {
-        Db::Postgres(pool) => {
+        Db::Postgres(Pg { pool, .. }) => {
             let sql = "UPDATE outbox SET next_attempt_at = $1 WHERE id IN ( \
                          SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= $2 \
                          ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) \

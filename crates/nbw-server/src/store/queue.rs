@@ -18,11 +18,8 @@ use crate::store::executions::ExecutionRow;
 ///
 /// On SQLite one `UPDATE ... RETURNING`, atomic under the single writer. On PostgreSQL the
 /// same with `FOR UPDATE SKIP LOCKED`, so concurrent claimers take different rows instead of
-/// queueing behind one, in a transaction that turns sorts and bitmap scans off: the planner's
-/// statistics lag behind a queue that fills in bursts, and with a stale "few rows queued" it
-/// otherwise reads and sorts the whole backlog on every claim (measured: 5,000 index entries
-/// read per claim of a fresh 5,000-row backlog). The PostgreSQL statement also returns the
-/// names and sealed secrets, saving a round trip. Label containment is `<@` on `jsonb`
+/// queueing behind one, on the claim pool whose sessions never sort (see [`crate::db::Pg`]);
+/// the statement also returns the names and sealed secrets, saving a round trip. Label containment is `<@` on `jsonb`
 /// (PostgreSQL) and a double `NOT EXISTS` over `json_each` (SQLite): no execution label the
 /// agent lacks.
 pub async fn claim_next(
@@ -53,7 +50,7 @@ pub async fn claim_next(
             let context = claim_context(db, &row.project_id, row.workflow_id.as_deref()).await?;
             Ok(Some((row, context)))
         }
-        Db::Postgres(pool) => {
+        Db::Postgres(pg) => {
             let sql = format!(
                 "WITH claimed AS ({SET}(SELECT id FROM executions WHERE state = 'queued' AND not_before <= $2 \
                  AND labels::jsonb <@ $4::jsonb ORDER BY not_before LIMIT 1 \
@@ -64,17 +61,13 @@ pub async fn claim_next(
                  FROM claimed JOIN projects p ON p.id = claimed.project_id \
                  LEFT JOIN workflows w ON w.id = claimed.workflow_id"
             );
-            let mut tx = pool
-                .begin_with("BEGIN; SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off")
-                .await?;
             let row: Option<ClaimedRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(agent_id)
                 .bind(now)
                 .bind(lease_until)
                 .bind(labels)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&pg.claims)
                 .await?;
-            tx.commit().await?;
             Ok(row.map(|row| {
                 let sealed_secrets =
                     row.sealed_secrets.and_then(|json| serde_json::from_str(&json).ok()).unwrap_or_default();
