@@ -92,10 +92,20 @@ impl Db {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(options.clone())
                 .await?;
+            // SET after connecting rather than startup options, which connection poolers such
+            // as PgBouncer refuse by default.
             let claims = PgPoolOptions::new()
                 .max_connections(8)
                 .acquire_timeout(Duration::from_secs(10))
-                .connect_lazy_with(options.options([("enable_sort", "off"), ("enable_bitmapscan", "off")]));
+                .after_connect(|connection, _| {
+                    Box::pin(async move {
+                        sqlx::raw_sql("SET enable_sort = off; SET enable_bitmapscan = off")
+                            .execute(connection)
+                            .await
+                            .map(|_| ())
+                    })
+                })
+                .connect_lazy_with(options);
             Ok(Db::Postgres(Pg { pool, claims }))
         } else {
             Err(bad("unknown scheme".into()))
