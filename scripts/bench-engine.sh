@@ -117,6 +117,14 @@ sample_load
 
 # --- report ------------------------------------------------------------------------------------
 nbw_version=$("$nbw" --version 2>/dev/null | head -n 1 || true)
+# How much of the link order of crates/nbw-cli/build.rs the binary still follows: the runner's
+# RSS depends on it (scripts/hot-functions.sh refreshes the list).
+hot_list="$root/crates/nbw-cli/hot-functions.txt"
+link_order="none"
+if [ -f "$hot_list" ]; then
+  hot_found=$(grep -v '^#' "$hot_list" | sort -u | comm -12 - <(nm "$nbw" | awk '{print $3}' | sort -u) | wc -l)
+  link_order="$hot_found of $(grep -vc '^#' "$hot_list") hot functions found"
+fi
 pm_version=$(papermill --version 2>/dev/null | awk "NR==1{print \$1}" || true)
 cpu=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//' || true)
 cat >"$tmp/results.json" <<EOF
@@ -142,6 +150,7 @@ cat >"$tmp/results.json" <<EOF
     "cpu": "$cpu",
     "cores": "$(nproc)",
     "nbw": "$nbw_version",
+    "link order": "$link_order",
     "papermill": "$pm_version",
     "python": "$("$py" -c 'import platform; print(platform.python_version())')",
     "ipykernel": "$("$py" -c 'import ipykernel; print(ipykernel.__version__)')"
