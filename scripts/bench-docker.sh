@@ -23,11 +23,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-if ! command -v hyperfine >/dev/null 2>&1; then
-  sudo_=""; [ "$(id -u)" = 0 ] || sudo_=sudo
-  $sudo_ apt-get install -y hyperfine >/dev/null 2>&1 \
-    || { $sudo_ apt-get update >/dev/null && $sudo_ apt-get install -y hyperfine >/dev/null; }
-fi
+"$root/scripts/ensure-tool.sh" hyperfine
 "$root/scripts/setup-python.sh" >&2
 venv=${NBW_VENV:-$root/.venv}
 export JUPYTER_PATH="$venv/share/jupyter"

@@ -41,12 +41,7 @@ else
 fi
 
 # --- tools -------------------------------------------------------------------------------------
-if ! command -v hyperfine >/dev/null 2>&1; then
-  echo "bench-engine: installing hyperfine" >&2
-  sudo_=""; [ "$(id -u)" = 0 ] || sudo_=sudo
-  $sudo_ apt-get install -y hyperfine >/dev/null 2>&1 \
-    || { $sudo_ apt-get update >/dev/null && $sudo_ apt-get install -y hyperfine >/dev/null; }
-fi
+"$root/scripts/ensure-tool.sh" hyperfine
 
 "$root/scripts/setup-python.sh"
 venv=${NBW_VENV:-$root/.venv}

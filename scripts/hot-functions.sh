@@ -13,11 +13,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 out="$root/crates/nbw-cli/hot-functions.txt"
-if ! command -v valgrind >/dev/null 2>&1; then
-  sudo_=""; [ "$(id -u)" = 0 ] || sudo_=sudo
-  $sudo_ apt-get install -y valgrind >/dev/null 2>&1 \
-    || { $sudo_ apt-get update >/dev/null && $sudo_ apt-get install -y valgrind >/dev/null; }
-fi
+"$root/scripts/ensure-tool.sh" valgrind
 "$root/scripts/setup-python.sh" >&2
 venv=${NBW_VENV:-$root/.venv}
 export PATH="$venv/bin:$PATH" JUPYTER_PATH="$venv/share/jupyter"
