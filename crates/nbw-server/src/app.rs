@@ -4,6 +4,10 @@
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderValue, Version, header};
+use axum::middleware::Next;
+use axum::response::Response;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
@@ -83,5 +87,25 @@ pub fn router(state: AppState) -> Router {
         .merge(SwaggerUi::new("/v1/docs").url("/v1/openapi.json", openapi))
         .merge(api::health::routes())
         .with_state(state)
+        .layer(axum::middleware::from_fn(close_after_refused_body))
         .layer(tower_http::trace::TraceLayer::new_for_http())
+}
+
+/// Says `Connection: close` on an error answered to an HTTP/1 request with a body. A handler
+/// may refuse a request before reading all of its body (too large, not allowed); hyper then
+/// closes the connection, not always telling the client first, whose next request on it fails
+/// with "connection closed before message completed" instead of reaching the server (seen in
+/// the tests after a 413). With the header, clients open a new connection.
+async fn close_after_refused_body(request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    let chunked = headers.contains_key(header::TRANSFER_ENCODING);
+    let sized =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).is_some_and(|v| v.trim() != "0");
+    let http1 = request.version() <= Version::HTTP_11;
+    let mut response = next.run(request).await;
+    let refused = response.status().is_client_error() || response.status().is_server_error();
+    if http1 && (chunked || sized) && refused {
+        response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
 }

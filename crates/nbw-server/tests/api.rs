@@ -93,10 +93,22 @@ both_backends!(bundles_upload_list_download, |backend| async move {
     );
     let huge = tar_bundle(&[("big.bin", &"x".repeat(200 * 1024))]);
     assert_error(
-        upload(&server, &owner, "sales", "v4", huge).await,
+        upload(&server, &owner, "sales", "v4", huge.clone()).await,
         StatusCode::PAYLOAD_TOO_LARGE,
         "too_large",
     );
+    // Refused before its body was all read: the client is told not to reuse the connection,
+    // which the server closes (a next request on it would fail before reaching the server).
+    let refused = server
+        .http
+        .post(format!("{}/v1/projects/sales/bundles?version=v4", server.base))
+        .bearer_auth(&owner)
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(refused.headers().get("connection").map(|v| v.as_bytes()), Some(&b"close"[..]));
     assert_error(
         upload(&server, &owner, "sales", "bad%20version", other.clone()).await,
         StatusCode::BAD_REQUEST,
