@@ -7,8 +7,8 @@
 //! Hot functions first: the functions a run executes (`hot-functions.txt`, recorded by
 //! `scripts/hot-functions.sh`) are laid out next to each other at the start of `.text`. Left
 //! to the default order they are scattered over 27 MB of code, and the kernel maps 64 KiB
-//! around every page a run touches: 6.4 MiB of code resident, against about 2 MiB in order
-//! (`nbw run` of 200 cells: peak RSS 12.0 -> 7.3 MiB). A name the binary no longer has (a
+//! around every page a run touches: 6.4 MiB of code was resident (`nbw run` peak RSS, 1 cell /
+//! 200 cells: 11.2 / 12.0 MiB before, 5.9 / 6.5 MiB in order). A name the binary no longer has (a
 //! dependency or the compiler changed) is skipped, so a stale list costs only its benefit.
 //! rustc links this target with its own lld, which reads the list; `NBW_LINK_ORDER=off` skips
 //! it for a linker that does not.

@@ -19,9 +19,9 @@ use crate::store::executions::ExecutionRow;
 /// On SQLite one `UPDATE ... RETURNING`, atomic under the single writer. On PostgreSQL the
 /// same with `FOR UPDATE SKIP LOCKED`, so concurrent claimers take different rows instead of
 /// queueing behind one, on the claim pool whose sessions never sort (see [`crate::db::Pg`]);
-/// the statement also returns the names and sealed secrets, saving a round trip. Label containment is `<@` on `jsonb`
-/// (PostgreSQL) and a double `NOT EXISTS` over `json_each` (SQLite): no execution label the
-/// agent lacks.
+/// the statement also returns the names and sealed secrets, saving a round trip. Label
+/// containment is `<@` on `jsonb` (PostgreSQL) and a double `NOT EXISTS` over `json_each`
+/// (SQLite): no execution label the agent lacks.
 pub async fn claim_next(
     db: &Db,
     agent_id: &str,
