@@ -445,7 +445,7 @@ fn init_from_a_colab_notebook_offers_parameters_and_collects_pip_installs() {
 }
 
 fn fixture(version: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/import").join(version)
+    nbw_testkit::repo_root().join("crates/nbw-cli/tests/fixtures/import").join(version)
 }
 
 fn copy_dir(from: &Path, to: &Path) {

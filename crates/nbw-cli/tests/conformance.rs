@@ -5,39 +5,13 @@
 //! `<repo>/.venv`; `scripts/setup-python.sh` creates it. Without it the test fails: it does not skip.
 //! `NBW_CONFORMANCE_ONLY=name,name` restricts the run to some notebooks.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn repo_root() -> PathBuf {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest
-        .join("../..")
-        .canonicalize()
-        .unwrap_or_else(|e| panic!("cannot resolve the repository root from {}: {e}", manifest.display()))
-}
-
-fn venv_dir(repo: &Path) -> PathBuf {
-    match std::env::var_os("NBW_VENV") {
-        Some(v) if !v.is_empty() => {
-            let v = PathBuf::from(v);
-            if v.is_absolute() { v } else { repo.join(v) }
-        }
-        _ => repo.join(".venv"),
-    }
-}
 
 #[test]
 fn outputs_match_papermill_on_the_corpus() {
-    let repo = repo_root();
-    let venv = venv_dir(&repo);
-    let python = venv.join("bin").join("python");
-    assert!(
-        python.is_file(),
-        "no Python environment at {} (looked for {}): run scripts/setup-python.sh to create it \
-         (or point NBW_VENV at one it created)",
-        venv.display(),
-        python.display()
-    );
+    let repo = nbw_testkit::repo_root();
+    let venv = nbw_testkit::venv();
+    let python = nbw_testkit::python();
     let script = repo.join("scripts").join("conformance.py");
     assert!(script.is_file(), "missing {}", script.display());
 

@@ -23,15 +23,27 @@ use serde_json::{Value, json};
 
 pub use docker::{DOCKER_BASE_IMAGE, LabelledImages, docker_base_image, docker_or_skip, docker_run};
 
-/// The repository root.
+/// The repository root, from the crate directory cargo gives the running test (every crate sits
+/// at `crates/<name>`). The compile-time directory is only the fallback: a target directory
+/// shared by clones at several paths can hold a test binary compiled in another clone, one
+/// perhaps deleted since.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root")
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest
+        .join("../..")
+        .canonicalize()
+        .unwrap_or_else(|e| panic!("cannot resolve the repository root from {}: {e}", manifest.display()))
 }
 
-/// The project's Python environment: `$NBW_VENV`, else `<repo>/.venv`. Panics with the fix when
-/// it is missing.
+/// The project's Python environment: `$NBW_VENV` (relative to the repository), else
+/// `<repo>/.venv`. Panics with the fix when it is missing.
 pub fn venv() -> PathBuf {
-    let venv = std::env::var_os("NBW_VENV").map(PathBuf::from).unwrap_or_else(|| repo_root().join(".venv"));
+    let venv = match std::env::var_os("NBW_VENV").filter(|v| !v.is_empty()) {
+        Some(v) => repo_root().join(v),
+        None => repo_root().join(".venv"),
+    };
     assert!(
         venv.join("bin/python").exists(),
         "the Python environment {} is missing: run scripts/setup-python.sh",
