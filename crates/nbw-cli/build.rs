@@ -20,7 +20,13 @@ fn main() {
         .join("hot-functions.txt");
     let lld = std::env::var("TARGET").is_ok_and(|t| t == "x86_64-unknown-linux-gnu");
     if lld && list.exists() && std::env::var("NBW_LINK_ORDER").as_deref() != Ok("off") {
-        println!("cargo:rustc-link-arg-bin=nbw=-Wl,--symbol-ordering-file={}", list.display());
+        // The linker reads a copy in OUT_DIR: cargo keeps this script's output for a target
+        // directory shared by clones at other paths, so a path into the clone that ran it could
+        // name a clone deleted since.
+        let copy =
+            std::path::Path::new(&std::env::var("OUT_DIR").expect("set by cargo")).join("hot-functions.txt");
+        std::fs::copy(&list, &copy).expect("copying hot-functions.txt to OUT_DIR");
+        println!("cargo:rustc-link-arg-bin=nbw=-Wl,--symbol-ordering-file={}", copy.display());
         println!("cargo:rustc-link-arg-bin=nbw=-Wl,--no-warn-symbol-ordering");
     }
 }
