@@ -362,3 +362,59 @@ async fn warm_kernels_serve_one_run_each() {
     }
     assert_eq!(pids.len(), 3, "each run had its own kernel");
 }
+
+/// A webhook receiver on loopback: each POST body, as JSON, goes to the returned channel.
+async fn webhook_receiver() -> (String, tokio::sync::mpsc::UnboundedReceiver<Value>) {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: String| {
+            let tx = tx.clone();
+            async move {
+                let _ = tx.send(serde_json::from_str(&body).unwrap_or(Value::String(body)));
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, rx)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notebook_failing_only_in_its_reply_fails_its_execution_and_notifies() {
+    let dir = nbw_testkit::tempdir();
+    let server = Server::start(dir.path(), &[]).await;
+    // IPython's unknown line magic: a `UsageError` reply, no IOPub error message.
+    let nb = notebook(&[("x = 1", &[]), ("%undefined-line-magic", &[]), ("print('never')", &[])]);
+    server.project_with("demo", &[("nb.ipynb", nb)]).await;
+    let (url, mut hooks) = webhook_receiver().await;
+    let (status, body) =
+        server.call(Method::PUT, "/v1/projects/demo/secrets/HOOK", Some(json!({"value": url}))).await;
+    assert!(status.is_success(), "{status} {body}");
+    server
+        .post_ok(
+            "/v1/projects/demo/workflows",
+            json!({"name": "magic", "notebook": "nb.ipynb",
+                   "notifications": [{"channel": "webhook", "url_secret": "HOOK", "on": ["failure"]}]}),
+        )
+        .await;
+    let token = server.agent_token("a1", json!({})).await;
+    let _agent = server.agent(dir.path(), &token, 1, &[]);
+    let execution = server.post_ok("/v1/projects/demo/workflows/magic/run", json!({})).await;
+    let id = execution["id"].as_str().unwrap();
+    let done = server.wait_final(id, Duration::from_secs(60)).await;
+    assert_eq!(done["state"], "failed", "{done}");
+    let output: Value =
+        serde_json::from_slice(&server.get_bytes(&format!("/v1/executions/{id}/output")).await).unwrap();
+    assert_eq!(output["metadata"]["papermill"]["exception"], true);
+    let banner: String =
+        output["cells"][0]["source"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert!(banner.contains("An Exception was encountered"), "{banner}");
+    let hook =
+        tokio::time::timeout(Duration::from_secs(30), hooks.recv()).await.expect("a notification").unwrap();
+    assert_eq!(hook["state"], "failed", "{hook}");
+    assert_eq!(hook["failed_cell"], 1, "{hook}");
+    assert!(hook["message"].as_str().unwrap().contains("UsageError"), "{hook}");
+}

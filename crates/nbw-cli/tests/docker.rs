@@ -277,3 +277,24 @@ async fn nbw_run_image_cleans_up_and_removes_what_a_killed_run_left() {
     assert!(nbw_testkit::cell_text(&out["cells"][0]).contains("cwd /app"), "{out}");
     assert!(containers("nbw.agent", &owner).is_empty(), "the next run removes the killed run's container");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_only_error_in_a_container_fails_the_run_with_the_banner() {
+    let Some(image) = base_image() else { return };
+    let dir = nbw_testkit::tempdir();
+    let nb = notebook(&[("x = 1", &[]), ("%undefined-line-magic", &[]), ("print('never')", &[])]);
+    std::fs::write(dir.path().join("magic.ipynb"), serde_json::to_vec(&nb).unwrap()).unwrap();
+    let output = Command::new(support::nbw_bin())
+        .current_dir(dir.path())
+        .args(["run", "--no-progress", "--image", &image, "magic.ipynb"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
+    let out: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("magic.out.ipynb")).unwrap()).unwrap();
+    assert_eq!(out["metadata"]["papermill"]["exception"], true);
+    assert_eq!(out["metadata"]["nbw"]["status"], "failed");
+    let banner: String =
+        out["cells"][0]["source"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert!(banner.contains("An Exception was encountered"), "{banner}");
+}

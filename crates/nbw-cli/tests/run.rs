@@ -366,3 +366,154 @@ fn a_cell_whose_idle_never_comes_marks_the_output_incomplete() {
     assert!(stderr(&output).contains("no idle status"), "{}", stderr(&output));
     assert_eq!(written.unwrap()["metadata"]["nbw"]["status"], "output_incomplete");
 }
+
+#[test]
+fn an_error_reported_only_in_the_reply_fails_the_run_with_papermills_banner() {
+    // IPython answers an unknown line magic with a `UsageError` reply and a stderr stream, and
+    // no IOPub `error` message at all.
+    let nb = notebook(&[("x = 1", &[]), ("%undefined-line-magic", &[]), ("print('never')", &[])]);
+    let (output, written, _dir) = run(&nb, &[]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(stderr(&output).contains("cell 1 raised UsageError"), "{}", stderr(&output));
+    let written = written.unwrap();
+    let cells = written["cells"].as_array().unwrap();
+    assert_eq!(cells.len(), 5, "the banner and the anchor were inserted");
+    assert!(joined(&cells[0]["source"]).contains("An Exception was encountered at"));
+    assert!(joined(&cells[2]["source"]).contains("id=\"papermill-error-cell\""));
+    let failed = &cells[3];
+    let error = failed["outputs"].as_array().unwrap().iter().find(|o| o["output_type"] == "error").unwrap();
+    assert_eq!(error["ename"], "UsageError");
+    assert!(error["evalue"].as_str().unwrap().contains("undefined-line-magic"), "{error}");
+    assert_eq!(failed["metadata"]["papermill"]["status"], "failed");
+    assert_eq!(cells[4]["metadata"]["papermill"]["status"], "pending");
+    assert_eq!(written["metadata"]["papermill"]["exception"], true);
+    assert_eq!(written["metadata"]["nbw"]["status"], "failed");
+}
+
+/// `JUPYTER_PATH` entries holding the venv's kernels and the reply-only test kernel
+/// (tests/fixtures/kernels/replyonly), whose kernelspec is written into `dir`.
+fn with_replyonly_kernel(dir: &Path) -> String {
+    let script =
+        nbw_testkit::repo_root().join("crates/nbw-cli/tests/fixtures/kernels/replyonly/replyonly_kernel.py");
+    let spec = dir.join("kernels/replyonly");
+    std::fs::create_dir_all(&spec).unwrap();
+    let kernel = json!({
+        "argv": [nbw_testkit::python(), script, "-f", "{connection_file}"],
+        "display_name": "Reply only", "language": "replyonly",
+    });
+    std::fs::write(spec.join("kernel.json"), kernel.to_string()).unwrap();
+    let venv_kernels = kernel_env().into_iter().find(|(k, _)| k == "JUPYTER_PATH").unwrap().1;
+    format!("{}:{venv_kernels}", dir.display())
+}
+
+/// What every path reports about one run: the exit code, the notebook's metadata and the last
+/// event. They are derived from one outcome, so they must agree.
+struct Verdict {
+    code: i32,
+    exception: Value,
+    nbw_status: Value,
+    run_end: Value,
+}
+
+fn verdict(nb: &Value, args: &[&str], jupyter_path: &str) -> Verdict {
+    let dir = tempdir();
+    let input = write_notebook(dir.path(), "in.ipynb", nb);
+    let out = dir.path().join("out.ipynb");
+    let events = dir.path().join("events.jsonl");
+    let output = nbw()
+        .env("JUPYTER_PATH", jupyter_path)
+        .arg("run")
+        .arg(&input)
+        .arg(&out)
+        .arg("--no-progress")
+        .arg("--events")
+        .arg(&events)
+        .args(args)
+        .output()
+        .unwrap();
+    let written = read_json(&out);
+    let last =
+        std::fs::read_to_string(&events).unwrap().lines().last().map(|l| serde_json::from_str(l).unwrap());
+    let last: Value = last.unwrap();
+    assert_eq!(last["event"], "run_end");
+    Verdict {
+        code: output.status.code().unwrap(),
+        exception: written["metadata"]["papermill"]["exception"].clone(),
+        nbw_status: written["metadata"]["nbw"]["status"].clone(),
+        run_end: last["status"].clone(),
+    }
+}
+
+#[test]
+fn exit_code_metadata_and_events_never_disagree() {
+    let kernels = tempdir();
+    let jupyter_path = with_replyonly_kernel(kernels.path());
+    let python =
+        |source: &str, tags: &'static [&'static str]| notebook(&[(source, tags), ("print('next')", &[])]);
+    let replyonly = |source: &str| {
+        let mut nb = notebook(&[(source, &[]), ("echo", &[])]);
+        nb["metadata"]["kernelspec"] =
+            json!({"name": "replyonly", "display_name": "Reply only", "language": "replyonly"});
+        nb
+    };
+    let cases: Vec<(&str, Value, &[&str], &str)> = vec![
+        ("clean", python("x = 1", &[]), &[], "succeeded"),
+        ("iopub error", python("raise ValueError('x')", &[]), &[], "failed"),
+        ("reply-only UsageError", python("%undefined-line-magic", &[]), &[], "failed"),
+        ("sys.exit(0)", python("import sys; sys.exit(0)", &[]), &[], "succeeded"),
+        ("sys.exit(3)", python("import sys; sys.exit(3)", &[]), &[], "failed"),
+        ("raises-exception", python("1/0", &["raises-exception"]), &[], "succeeded"),
+        ("allow-errors", python("%undefined-line-magic", &[]), &["--allow-errors"], "succeeded"),
+        ("other kernel, reply error", replyonly("fail hard"), &[], "failed"),
+        ("other kernel, aborted", replyonly("abort"), &[], "failed"),
+        ("other kernel, clean", replyonly("hello"), &[], "succeeded"),
+        ("cell timeout", python("import time; time.sleep(30)", &[]), &["--cell-timeout", "1"], "timed_out"),
+        ("kernel death", python("import os; os._exit(1)", &[]), &[], "kernel_died"),
+    ];
+    for (name, nb, args, expected) in cases {
+        let v = verdict(&nb, args, &jupyter_path);
+        assert_eq!(v.run_end, expected, "{name}: the run_end event");
+        assert_eq!(v.nbw_status, expected, "{name}: metadata.nbw.status");
+        assert_eq!(v.code == 0, expected == "succeeded", "{name}: exit code {}", v.code);
+        assert_eq!(
+            v.exception == json!(true),
+            v.code != 0,
+            "{name}: metadata.papermill.exception {}",
+            v.exception
+        );
+    }
+}
+
+#[test]
+fn a_kernel_that_fails_only_in_its_reply_gets_an_error_output_from_the_reply() {
+    let kernels = tempdir();
+    let jupyter_path = with_replyonly_kernel(kernels.path());
+    let dir = tempdir();
+    for (source, ename) in [("fail hard", "ReplyOnlyError"), ("abort", "ExecutionAborted")] {
+        let mut nb = notebook(&[("before", &[]), (source, &[]), ("after", &[])]);
+        nb["metadata"]["kernelspec"] =
+            json!({"name": "replyonly", "display_name": "Reply only", "language": "replyonly"});
+        let input = write_notebook(dir.path(), "in.ipynb", &nb);
+        let out = dir.path().join("out.ipynb");
+        let output = nbw()
+            .env("JUPYTER_PATH", &jupyter_path)
+            .arg("run")
+            .arg(&input)
+            .arg(&out)
+            .arg("--no-progress")
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1), "{source}: {}", stderr(&output));
+        let written = read_json(&out);
+        let failed = code_cell(&written, source);
+        let outputs = failed["outputs"].as_array().unwrap();
+        assert_eq!(outputs.len(), 1, "{source}: {outputs:?}");
+        assert_eq!(outputs[0]["output_type"], "error");
+        assert_eq!(outputs[0]["ename"], ename);
+        assert_eq!(code_cell(&written, "after")["execution_count"], Value::Null, "{source}: the run stopped");
+        assert!(
+            joined(&written["cells"][0]["source"]).contains("An Exception was encountered"),
+            "{source}: banner"
+        );
+    }
+}

@@ -46,8 +46,10 @@ impl RunStatus {
 pub enum CellStatus {
     /// The kernel replied `ok`.
     Ok,
-    /// The kernel replied `error`.
+    /// The kernel replied `error` (with or without an IOPub `error` message).
     Error,
+    /// The kernel replied `aborted`: it did not run the cell (an earlier request failed).
+    Aborted,
     /// The cell was stopped by a timeout.
     TimedOut,
     /// The cell was stopped by a cancel.

@@ -232,6 +232,7 @@ pub fn execute_with(
         ahead: None,
         early: Vec::new(),
         dead_kernel: None,
+        failure: None,
     };
     let task = tokio::spawn(runner.run());
     Ok(Execution { events, task, cancel })
@@ -307,6 +308,8 @@ struct Runner {
     early: Vec<KernelMessage>,
     /// Why the kernel died while the cell sent ahead was running (reported for that cell).
     dead_kernel: Option<String>,
+    /// The cell whose reply failed the run, and why.
+    failure: Option<(usize, String)>,
 }
 
 /// What has arrived for the running cell.
@@ -427,7 +430,8 @@ impl Runner {
             let execution_count = self.notebook.cells()[index]["execution_count"].as_i64();
             let duration_ms = began.elapsed().as_secs_f64() * 1000.0;
             self.emit(Event::CellEnd { cell: index, status: end.status, execution_count, duration_ms });
-            // An error in a cell allowed to raise is not a failure, as for nbclient and papermill.
+            // An error in a cell allowed to raise is not a failure, as for nbclient and papermill;
+            // a cell the kernel aborted did not run at all, which no tag allows.
             let failed = match end.status {
                 CellStatus::Ok => false,
                 CellStatus::Error => !self.allows_errors(index),
@@ -447,6 +451,7 @@ impl Runner {
                 return Err(Stop { status, message: cause, cell: Some(index) });
             }
             if failed {
+                self.failure = self.failure_of(index).map(|message| (index, message));
                 break;
             }
         }
@@ -576,12 +581,11 @@ impl Runner {
         if let Some((status, cause, _)) = stopping {
             return CellEnd { status, kernel_gone: false, cause: Some(cause) };
         }
-        let ok = cell.reply.as_ref().and_then(|r| r.get("status")).and_then(Value::as_str) != Some("error");
-        CellEnd {
-            status: if ok { CellStatus::Ok } else { CellStatus::Error },
-            kernel_gone: false,
-            cause: None,
+        let status = reply_status(cell.reply.as_ref());
+        if status != CellStatus::Ok {
+            self.add_reply_error(index, status, cell.reply.as_ref());
         }
+        CellEnd { status, kernel_gone: false, cause: None }
     }
 
     /// Applies a message of the running cell; returns whether it was the execute reply.
@@ -606,7 +610,7 @@ impl Runner {
     /// between cells. Not after a failure that stops the run, nor once a cancel was asked for.
     /// (A kernel asked to stop on error aborts whatever was queued behind the failing cell.)
     async fn send_ahead(&mut self, index: usize, session: &mut Session, cell: &Progress) {
-        let failed = cell.reply.as_ref().and_then(|r| r.get("status")).and_then(Value::as_str) != Some("ok");
+        let failed = reply_status(cell.reply.as_ref()) != CellStatus::Ok;
         if (failed && !self.allows_errors(index)) || self.cancel.is_cancelled() {
             return;
         }
@@ -775,6 +779,39 @@ impl Runner {
         self.emit(Event::Output { cell: index, output });
     }
 
+    /// Makes a failed reply visible in the cell when the kernel sent no IOPub `error` for it
+    /// (IPython's `UsageError`, other kernels, aborted requests): an `error` output built from
+    /// the reply, as nbclient's `CellExecutionError` is, so the notebook, the events and the
+    /// banner all name the same failure.
+    fn add_reply_error(&mut self, index: usize, status: CellStatus, reply: Option<&Value>) {
+        let cell = &mut self.notebook.cells_mut()[index];
+        if outputs_mut(cell).iter().any(|o| o["output_type"] == "error") {
+            return;
+        }
+        let output = match status {
+            CellStatus::Aborted => json!({
+                "output_type": "error",
+                "ename": "ExecutionAborted",
+                "evalue": "the kernel aborted this cell without running it",
+                "traceback": ["ExecutionAborted: the kernel aborted this cell without running it"],
+            }),
+            _ => {
+                let field =
+                    |key: &str| reply.and_then(|r| r.get(key)).and_then(Value::as_str).unwrap_or_default();
+                let ename = Some(field("ename")).filter(|e| !e.is_empty()).unwrap_or("CellExecutionError");
+                let evalue = field("evalue");
+                let traceback = reply
+                    .and_then(|r| r.get("traceback"))
+                    .filter(|t| t.as_array().is_some_and(|t| !t.is_empty()))
+                    .cloned()
+                    .unwrap_or_else(|| json!([format!("{ename}: {evalue}")]));
+                json!({"output_type": "error", "ename": ename, "evalue": evalue, "traceback": traceback})
+            }
+        };
+        outputs_mut(cell).push(output.clone());
+        self.emit(Event::Output { cell: index, output });
+    }
+
     fn checkpoint(&self) {
         if let Some((path, _)) = &self.options.checkpoint
             && let Err(e) = self.notebook.write(path)
@@ -786,17 +823,11 @@ impl Runner {
     /// Decides the run's status, adds papermill's error banner when a cell failed, and closes
     /// the metadata.
     fn finish(mut self, stop: Option<Stop>, started: Instant) -> Outcome {
-        let (mut status, mut message, mut failed_cell) = match stop {
-            Some(stop) => (stop.status, Some(stop.message), stop.cell),
-            None => (RunStatus::Succeeded, None, None),
+        let (mut status, mut message, failed_cell) = match (stop, self.failure.take()) {
+            (Some(stop), _) => (stop.status, Some(stop.message), stop.cell),
+            (None, Some((index, error))) => (RunStatus::Failed, Some(error), Some(index)),
+            (None, None) => (RunStatus::Succeeded, None, None),
         };
-        if status == RunStatus::Succeeded
-            && let Some((index, error)) = self.first_unallowed_error()
-        {
-            status = RunStatus::Failed;
-            message = Some(error);
-            failed_cell = Some(index);
-        }
         if status == RunStatus::Succeeded && !self.problems.is_empty() {
             status = RunStatus::OutputIncomplete;
             message = Some(format!("output incomplete: {}", self.problems.join("; ")));
@@ -806,13 +837,9 @@ impl Runner {
             self.notebook.add_error_banner(index, count);
         }
         let duration = started.elapsed().as_secs_f64();
-        // papermill's convention: true once a cell failed (even a clean `sys.exit(0)`), else null.
-        let any_failed = self
-            .notebook
-            .cells()
-            .iter()
-            .any(|c| c.pointer("/metadata/papermill/exception") == Some(&json!(true)));
-        let exception = if any_failed || status != RunStatus::Succeeded { json!(true) } else { Value::Null };
+        // Derived from the status, so the metadata, the events and the exit code never disagree.
+        // (papermill also writes true after a clean `sys.exit(0)` that it exits 0 for.)
+        let exception = if status == RunStatus::Succeeded { Value::Null } else { json!(true) };
         let papermill = self.notebook.papermill_mut();
         papermill.insert("end_time".into(), json!(now_iso()));
         papermill.insert("duration".into(), json!(duration));
@@ -831,26 +858,32 @@ impl Runner {
         Outcome { notebook: self.notebook, status, message, failed_cell }
     }
 
-    /// The first error output of a cell not allowed to raise, as papermill finds it:
-    /// `SystemExit` with no code or code 0 is a clean exit, not a failure.
-    fn first_unallowed_error(&self) -> Option<(usize, String)> {
-        self.notebook.cells().iter().enumerate().find_map(|(index, cell)| {
-            if self.allows_errors(index) {
-                return None;
-            }
-            let outputs = cell.get("outputs")?.as_array()?;
-            outputs.iter().find_map(|output| {
-                if output["output_type"] != "error" {
-                    return None;
-                }
-                let ename = output["ename"].as_str().unwrap_or("");
-                let evalue = output["evalue"].as_str().unwrap_or("");
-                if ename == "SystemExit" && (evalue.is_empty() || evalue == "0") {
-                    return None;
-                }
-                Some((index, format!("cell {index} raised {ename}: {evalue}")))
-            })
-        })
+    /// Why the failed cell `index` fails the run, from its error output (which
+    /// [`Runner::add_reply_error`] guarantees); `None` for a clean exit, as papermill decides:
+    /// `SystemExit` with no code or code 0 stops the run without failing it.
+    fn failure_of(&self, index: usize) -> Option<String> {
+        let outputs = self.notebook.cells()[index].get("outputs").and_then(Value::as_array);
+        let error = outputs.into_iter().flatten().find(|o| o["output_type"] == "error");
+        let Some(error) = error else {
+            return Some(format!("cell {index} failed"));
+        };
+        let ename = error["ename"].as_str().unwrap_or("");
+        let evalue = error["evalue"].as_str().unwrap_or("");
+        if ename == "SystemExit" && (evalue.is_empty() || evalue == "0") {
+            return None;
+        }
+        Some(format!("cell {index} raised {ename}: {evalue}"))
+    }
+}
+
+/// A cell's outcome, read from its `execute_reply` alone: the one source of truth, since a
+/// kernel may fail a cell without any IOPub `error` message (IPython's `UsageError` does).
+/// A status no kernel should send counts as an error: a run is never called a success by doubt.
+fn reply_status(reply: Option<&Value>) -> CellStatus {
+    match reply.and_then(|r| r.get("status")).and_then(Value::as_str) {
+        Some("ok") => CellStatus::Ok,
+        Some("aborted") => CellStatus::Aborted,
+        _ => CellStatus::Error,
     }
 }
 

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use nbw_core::params::Parameters;
-use nbw_engine::{ExecuteOptions, KernelSearch, Notebook, RunStatus, WarmKernel, execute_with};
+use nbw_engine::{ExecuteOptions, KernelSearch, Notebook, Outcome, RunStatus, WarmKernel, execute_with};
 use nbw_testkit::{cell_text, notebook};
 
 #[tokio::test(flavor = "current_thread")]
@@ -40,19 +40,23 @@ async fn a_warm_kernel_behaves_like_a_fresh_one() {
     assert_eq!(cell_text(&cells[1]), "3 []\n", "only the two cells are in the history");
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn a_warm_kernel_of_another_kernelspec_is_not_used() {
+/// Runs `nb` with default options, offered a warm python3 kernel.
+async fn run_with_a_warm_python_kernel(nb: serde_json::Value) -> Outcome {
     let search = KernelSearch { python: Some(nbw_testkit::python()) };
     let warm = WarmKernel::start("python3", &search, Duration::from_secs(60)).await.unwrap();
+    let options = ExecuteOptions { search, ..ExecuteOptions::default() };
+    execute_with(Notebook::from_value(nb).unwrap(), &Parameters::default(), options, Some(warm))
+        .unwrap()
+        .outcome()
+        .await
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_warm_kernel_of_another_kernelspec_is_not_used() {
     let mut nb = notebook(&[("echo hi", &[])]);
     nb["metadata"]["kernelspec"] =
         serde_json::json!({"name": "bash", "display_name": "Bash", "language": "bash"});
-    let options = ExecuteOptions { search, ..ExecuteOptions::default() };
-    let outcome =
-        execute_with(Notebook::from_value(nb).unwrap(), &Parameters::default(), options, Some(warm))
-            .unwrap()
-            .outcome()
-            .await;
+    let outcome = run_with_a_warm_python_kernel(nb).await;
     assert_eq!(outcome.status, RunStatus::Succeeded, "{:?}", outcome.message);
     assert_eq!(cell_text(&outcome.notebook.cells()[0]), "hi\n");
     assert!(
@@ -64,4 +68,14 @@ async fn a_warm_kernel_of_another_kernelspec_is_not_used() {
         .await
         .is_err()
     );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_warm_kernel_run_fails_on_an_error_reported_only_in_the_reply() {
+    let nb = notebook(&[("x = 1", &[]), ("%undefined-line-magic", &[]), ("print('never')", &[])]);
+    let outcome = run_with_a_warm_python_kernel(nb).await;
+    assert_eq!(outcome.status, RunStatus::Failed, "{:?}", outcome.message);
+    assert_eq!(outcome.failed_cell, Some(1));
+    assert!(outcome.message.unwrap().contains("UsageError"));
+    assert_eq!(outcome.notebook.metadata()["papermill"]["exception"], true);
 }
