@@ -1,274 +1,24 @@
-//! One run of a notebook: prepare (kernel, parameters), start the kernel, run the cells, stop
-//! the kernel and everything it started, and hand back the executed notebook.
-//!
-//! A cell is done only when both its `execute_reply` (shell) and its `status: idle` (IOPub)
-//! have arrived: the two sockets are not ordered, and stopping at the reply loses the outputs
-//! still in flight. Timeouts and cancels interrupt the kernel, then kill its process group after
-//! a grace period; whatever ends a run, the partial notebook comes back with the cause in it.
+//! The run loop: start (or take) the kernel, send the cells one by one, gather what each
+//! produces until both its `execute_reply` and its `status: idle` have arrived, stop on the
+//! first failure, a timeout or a cancel, and always end with the kernel's process group gone.
 
-use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{SecondsFormat, Utc};
-use jupyter_protocol::Transport;
-use nbw_core::params::Parameters;
-use serde_json::{Map, Value, json};
+use chrono::Utc;
+use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
 
+use super::{ExecuteOptions, Outcome, capture, papermill};
 use crate::events::{CellStatus, Event, EventRecord, RunStatus};
 use crate::gaps::GapDetector;
-use crate::kernelspec::{KernelNotFound, KernelSearch, Kernelspec};
-use crate::launch::{KernelHost, KernelProcess, LaunchSpec};
-use crate::notebook::{self, CellType, Notebook, RAISES_EXCEPTION_TAG, SKIP_EXECUTION_TAG, object_entry};
+use crate::kernelspec::Kernelspec;
+use crate::launch::{KernelProcess, LaunchSpec};
+use crate::notebook::{self, CellType, Notebook, RAISES_EXCEPTION_TAG, SKIP_EXECUTION_TAG};
 use crate::outputs::{Applied, OutputAssembler, outputs_mut};
 use crate::session::{Channel, Incoming, KernelMessage, Session};
-use crate::translate::{TranslateError, translator_for};
 use crate::warm::WarmKernel;
-
-/// How to run a notebook. `ExecuteOptions::default()` runs it like `papermill` would.
-#[derive(Debug, Clone)]
-pub struct ExecuteOptions {
-    /// Kernelspec name; defaults to the notebook's `metadata.kernelspec.name`.
-    pub kernel_name: Option<String>,
-    /// Where kernelspecs are looked up and which Python runs them.
-    pub search: KernelSearch,
-    /// ZeroMQ transport to the kernel.
-    pub transport: Transport,
-    /// The kernel's working directory.
-    pub cwd: Option<PathBuf>,
-    /// Extra environment variables for the kernel.
-    pub env: Vec<(String, String)>,
-    /// Longest time one cell may run.
-    pub cell_timeout: Option<Duration>,
-    /// Longest time the whole run may take, kernel start included.
-    pub run_timeout: Option<Duration>,
-    /// After an interrupt, how long the kernel gets to stop before its process group is killed.
-    pub kill_grace: Duration,
-    /// Longest time for the kernel to start and answer.
-    pub startup_timeout: Duration,
-    /// After a cell's reply, how long to wait for its idle status before calling the output
-    /// incomplete.
-    pub iopub_timeout: Duration,
-    /// Keep going after a failing cell.
-    pub allow_errors: bool,
-    /// Recorded as `metadata.papermill.input_path`.
-    pub input_path: Option<String>,
-    /// Recorded as `metadata.papermill.output_path`.
-    pub output_path: Option<String>,
-    /// Write the notebook as it stands to this path at this interval while running.
-    pub checkpoint: Option<(PathBuf, Duration)>,
-    /// Runs the kernel elsewhere (e.g. in a container) instead of as a local process; the
-    /// kernelspec then comes from the host, not from the local search.
-    pub host: Option<Arc<dyn KernelHost>>,
-}
-
-impl Default for ExecuteOptions {
-    fn default() -> Self {
-        ExecuteOptions {
-            kernel_name: None,
-            search: KernelSearch::default(),
-            transport: Transport::IPC,
-            cwd: None,
-            env: Vec::new(),
-            cell_timeout: None,
-            run_timeout: None,
-            kill_grace: Duration::from_secs(5),
-            startup_timeout: Duration::from_secs(60),
-            iopub_timeout: Duration::from_secs(10),
-            allow_errors: false,
-            input_path: None,
-            output_path: None,
-            checkpoint: None,
-            host: None,
-        }
-    }
-}
-
-/// The run cannot start: nothing was executed.
-#[derive(Debug, thiserror::Error)]
-pub enum PrepareError {
-    /// No kernel name was given and the notebook names none.
-    #[error("the notebook names no kernel (metadata.kernelspec.name); pass -k NAME, e.g. -k python3")]
-    NoKernelName,
-    /// The kernelspec does not exist.
-    #[error(transparent)]
-    KernelNotFound(#[from] KernelNotFound),
-    /// No translator exists for the kernel's language.
-    #[error(
-        "cannot inject parameters into a {language:?} notebook: nbw translates parameters for python, r, julia and bash; run without parameters or set metadata.kernelspec.language"
-    )]
-    NoTranslator {
-        /// The language.
-        language: String,
-    },
-    /// A parameter cannot be written in the kernel's language.
-    #[error(transparent)]
-    Translate(#[from] TranslateError),
-}
-
-/// The result of a run.
-#[derive(Debug, Clone)]
-pub struct Outcome {
-    /// The executed (or partially executed) notebook.
-    pub notebook: Notebook,
-    /// How the run ended.
-    pub status: RunStatus,
-    /// Why, when it did not succeed.
-    pub message: Option<String>,
-    /// Index of the cell that failed or was stopped.
-    pub failed_cell: Option<usize>,
-}
-
-/// A run in progress: its events as they happen, and its outcome at the end.
-pub struct Execution {
-    events: mpsc::UnboundedReceiver<EventRecord>,
-    task: tokio::task::JoinHandle<(Outcome, Option<tokio::task::JoinHandle<()>>)>,
-    cancel: CancellationToken,
-}
-
-impl Execution {
-    /// The next event; `None` once the run is over and every event was taken.
-    pub async fn next_event(&mut self) -> Option<EventRecord> {
-        self.events.recv().await
-    }
-
-    /// Asks the run to stop: the running cell is interrupted, then killed after the grace period.
-    pub fn cancel(&self) {
-        self.cancel.cancel();
-    }
-
-    /// A handle that cancels this run, for another task (a signal handler, a heartbeat).
-    pub fn cancel_token(&self) -> CancellationToken {
-        self.cancel.clone()
-    }
-
-    /// Waits for the end of the run and of its kernel (events not yet taken are dropped).
-    pub async fn outcome(self) -> Outcome {
-        let (outcome, kernel) = self.outcome_early().await;
-        kernel.gone().await;
-        outcome
-    }
-
-    /// Waits for the end of the run only: its kernel may still be exiting. Await
-    /// [`KernelExit::gone`] before relying on its processes being over.
-    pub async fn outcome_early(self) -> (Outcome, KernelExit) {
-        let (outcome, exit) = self.task.await.expect("the run task does not panic");
-        (outcome, KernelExit(exit))
-    }
-}
-
-/// A finished run's kernel on its way out (a graceful exit, then its process group is killed).
-#[derive(Debug)]
-pub struct KernelExit(Option<tokio::task::JoinHandle<()>>);
-
-impl KernelExit {
-    /// Resolves once the kernel and every process of its group are gone.
-    pub async fn gone(self) {
-        if let Some(handle) = self.0 {
-            let _ = handle.await;
-        }
-    }
-}
-
-/// Starts running `notebook` with `parameters`. Must be called inside a tokio runtime.
-///
-/// Errors are returned before anything runs (unknown kernel, parameters that cannot be written
-/// in the kernel's language); everything after is reported in the [`Outcome`].
-pub fn execute(
-    notebook: Notebook,
-    parameters: &Parameters,
-    options: ExecuteOptions,
-) -> Result<Execution, PrepareError> {
-    execute_with(notebook, parameters, options, None)
-}
-
-/// Like [`execute`], on a kernel started ahead of time when `warm` is given and is of the
-/// notebook's kernelspec (else it is dropped and a kernel started as usual). The warm kernel is
-/// used for this run only: papermill's fresh-kernel semantics hold.
-pub fn execute_with(
-    mut notebook: Notebook,
-    parameters: &Parameters,
-    options: ExecuteOptions,
-    warm: Option<WarmKernel>,
-) -> Result<Execution, PrepareError> {
-    let name = options
-        .kernel_name
-        .clone()
-        .or_else(|| notebook.kernel_name().map(str::to_owned))
-        .ok_or(PrepareError::NoKernelName)?;
-    let (kernelspec, warm) = match &options.host {
-        Some(host) => (host.kernelspec(&name), None),
-        None => (options.search.find(&name)?, warm.filter(|w| w.kernel_name() == name)),
-    };
-    let language = notebook.language().map(str::to_owned).unwrap_or_else(|| kernelspec.spec.language.clone());
-    notebook.remove_error_markers();
-    if !parameters.is_empty() {
-        let translator = translator_for(&language)
-            .ok_or_else(|| PrepareError::NoTranslator { language: language.clone() })?;
-        notebook.inject_parameters(translator.codify(parameters)?);
-    }
-    let parameters = serde_json::to_value(parameters).expect("parameters serialize");
-    start_papermill_metadata(&mut notebook, &parameters, &options);
-
-    let (tx, events) = mpsc::unbounded_channel();
-    let cancel = CancellationToken::new();
-    let runner = Runner {
-        notebook,
-        kernelspec,
-        language,
-        parameters,
-        options,
-        cancel: cancel.clone(),
-        tx,
-        seq: 0,
-        assembler: OutputAssembler::default(),
-        gaps: GapDetector::default(),
-        problems: Vec::new(),
-        warm,
-        kernel_exit: None,
-        ahead: None,
-        early: Vec::new(),
-        dead_kernel: None,
-        failure: None,
-    };
-    let task = tokio::spawn(runner.run());
-    Ok(Execution { events, task, cancel })
-}
-
-fn now_iso() -> String {
-    Utc::now().to_rfc3339_opts(SecondsFormat::Micros, false)
-}
-
-/// papermill's bookkeeping, so tools that read `metadata.papermill` keep working.
-fn start_papermill_metadata(notebook: &mut Notebook, parameters: &Value, options: &ExecuteOptions) {
-    let papermill = notebook.papermill_mut();
-    for key in ["default_parameters", "environment_variables"] {
-        papermill.entry(key).or_insert_with(|| json!({}));
-    }
-    papermill.insert("parameters".into(), parameters.clone());
-    papermill.insert("input_path".into(), json!(options.input_path));
-    papermill.insert("output_path".into(), json!(options.output_path));
-    papermill.insert("start_time".into(), json!(now_iso()));
-    for key in ["end_time", "duration", "exception"] {
-        papermill.insert(key.into(), Value::Null);
-    }
-    for cell in notebook.cells_mut() {
-        let fields = cell.as_object_mut().expect("cells are objects");
-        let metadata = object_entry(fields, "metadata");
-        metadata.entry("tags").or_insert_with(|| json!([]));
-        metadata.insert(
-            "papermill".into(),
-            json!({"exception": null, "start_time": null, "end_time": null, "duration": null, "status": "pending"}),
-        );
-        if fields.get("cell_type").and_then(Value::as_str) == Some("code") {
-            fields.insert("outputs".into(), json!([]));
-            fields.insert("execution_count".into(), Value::Null);
-        }
-    }
-}
 
 /// How the cell loop stopped, when it stopped early.
 struct Stop {
@@ -285,7 +35,17 @@ struct CellEnd {
     cause: Option<String>,
 }
 
-struct Runner {
+/// A notebook ready to run: parameters injected, papermill's metadata started.
+pub(super) struct Prepared {
+    pub(super) notebook: Notebook,
+    pub(super) kernelspec: Kernelspec,
+    /// The kernel's language, as the notebook or the kernelspec names it.
+    pub(super) language: String,
+    /// The run's parameters, as JSON (for the `run_start` event).
+    pub(super) parameters: Value,
+}
+
+pub(super) struct Runner {
     notebook: Notebook,
     kernelspec: Kernelspec,
     language: String,
@@ -322,7 +82,38 @@ struct Progress {
 }
 
 impl Runner {
-    async fn run(mut self) -> (Outcome, Option<tokio::task::JoinHandle<()>>) {
+    /// A prepared run, not yet started: its events go to `tx`, `cancel` stops it.
+    pub(super) fn new(
+        prepared: Prepared,
+        options: ExecuteOptions,
+        warm: Option<WarmKernel>,
+        cancel: CancellationToken,
+        tx: mpsc::UnboundedSender<EventRecord>,
+    ) -> Runner {
+        let Prepared { notebook, kernelspec, language, parameters } = prepared;
+        Runner {
+            notebook,
+            kernelspec,
+            language,
+            parameters,
+            options,
+            cancel,
+            tx,
+            seq: 0,
+            assembler: OutputAssembler::default(),
+            gaps: GapDetector::default(),
+            problems: Vec::new(),
+            warm,
+            kernel_exit: None,
+            ahead: None,
+            early: Vec::new(),
+            dead_kernel: None,
+            failure: None,
+        }
+    }
+
+    /// Runs the cells; the outcome, and the kernel's exit still going on in the background.
+    pub(super) async fn run(mut self) -> (Outcome, Option<tokio::task::JoinHandle<()>>) {
         let started = Instant::now();
         let run_deadline = self.options.run_timeout.map(|t| started + t);
         let stop = self.run_kernel(run_deadline).await.err();
@@ -418,9 +209,9 @@ impl Runner {
         let mut ordinal = 0;
         let mut next_checkpoint = self.options.checkpoint.as_ref().map(|(_, every)| Instant::now() + *every);
         for index in 0..cells {
-            self.cell_started(index);
+            papermill::cell_started(&mut self.notebook, index);
             if !self.runs(index) {
-                self.cell_completed(index, false);
+                papermill::cell_completed(&mut self.notebook, index, false);
                 continue;
             }
             ordinal += 1;
@@ -437,9 +228,10 @@ impl Runner {
                 CellStatus::Error => !self.allows_errors(index),
                 _ => true,
             };
-            self.cell_completed(index, failed);
+            papermill::cell_completed(&mut self.notebook, index, failed);
             if let Some(cause) = end.cause {
-                self.add_error_output(index, end.status, &cause);
+                let output = capture::stop_error_output(end.status, &cause);
+                self.add_output(index, output);
                 let status = match end.status {
                     CellStatus::TimedOut => RunStatus::TimedOut,
                     CellStatus::Cancelled => RunStatus::Cancelled,
@@ -451,7 +243,8 @@ impl Runner {
                 return Err(Stop { status, message: cause, cell: Some(index) });
             }
             if failed {
-                self.failure = self.failure_of(index).map(|message| (index, message));
+                self.failure =
+                    capture::failure_of(&self.notebook.cells()[index], index).map(|message| (index, message));
                 break;
             }
         }
@@ -581,9 +374,15 @@ impl Runner {
         if let Some((status, cause, _)) = stopping {
             return CellEnd { status, kernel_gone: false, cause: Some(cause) };
         }
-        let status = reply_status(cell.reply.as_ref());
-        if status != CellStatus::Ok {
-            self.add_reply_error(index, status, cell.reply.as_ref());
+        let status = capture::reply_status(cell.reply.as_ref());
+        if status != CellStatus::Ok
+            && let Some(output) = capture::reply_error_output(
+                &mut self.notebook.cells_mut()[index],
+                status,
+                cell.reply.as_ref(),
+            )
+        {
+            self.add_output(index, output);
         }
         CellEnd { status, kernel_gone: false, cause: None }
     }
@@ -610,7 +409,7 @@ impl Runner {
     /// between cells. Not after a failure that stops the run, nor once a cancel was asked for.
     /// (A kernel asked to stop on error aborts whatever was queued behind the failing cell.)
     async fn send_ahead(&mut self, index: usize, session: &mut Session, cell: &Progress) {
-        let failed = reply_status(cell.reply.as_ref()) != CellStatus::Ok;
+        let failed = capture::reply_status(cell.reply.as_ref()) != CellStatus::Ok;
         if (failed && !self.allows_errors(index)) || self.cancel.is_cancelled() {
             return;
         }
@@ -661,11 +460,14 @@ impl Runner {
         }
     }
 
-    /// nbclient's `metadata.execution` timestamps, taken from the kernel's message headers.
     fn record_timing(&mut self, index: usize, key: &str, m: &KernelMessage) {
-        let cell = self.notebook.cells_mut()[index].as_object_mut().expect("cells are objects");
-        let execution = object_entry(object_entry(cell, "metadata"), "execution");
-        execution.insert(key.into(), json!(m.date));
+        capture::record_timing(&mut self.notebook.cells_mut()[index], key, &json!(m.date));
+    }
+
+    /// Adds an output to cell `index` and reports it.
+    fn add_output(&mut self, index: usize, output: Value) {
+        outputs_mut(&mut self.notebook.cells_mut()[index]).push(output.clone());
+        self.emit(Event::Output { cell: index, output });
     }
 
     async fn interrupt(
@@ -739,79 +541,6 @@ impl Runner {
         self.options.allow_errors || notebook::has_tag(&self.notebook.cells()[index], RAISES_EXCEPTION_TAG)
     }
 
-    fn cell_papermill(&mut self, index: usize) -> &mut Map<String, Value> {
-        let cell = self.notebook.cells_mut()[index].as_object_mut().expect("cells are objects");
-        object_entry(object_entry(cell, "metadata"), "papermill")
-    }
-
-    fn cell_started(&mut self, index: usize) {
-        let meta = self.cell_papermill(index);
-        meta.insert("start_time".into(), json!(now_iso()));
-        meta.insert("status".into(), json!("running"));
-        meta.insert("exception".into(), json!(false));
-    }
-
-    fn cell_completed(&mut self, index: usize, failed: bool) {
-        let end = Utc::now();
-        let meta = self.cell_papermill(index);
-        let start = meta
-            .get("start_time")
-            .and_then(Value::as_str)
-            .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok());
-        meta.insert("end_time".into(), json!(end.to_rfc3339_opts(SecondsFormat::Micros, false)));
-        if let Some(start) = start {
-            let seconds = (end - start.with_timezone(&Utc)).num_microseconds().unwrap_or(0) as f64 / 1e6;
-            meta.insert("duration".into(), json!(seconds));
-        }
-        meta.insert("status".into(), json!(if failed { "failed" } else { "completed" }));
-        meta.insert("exception".into(), json!(failed));
-    }
-
-    /// Puts the cause of a stop into the cell, where a reader of the notebook will look.
-    fn add_error_output(&mut self, index: usize, status: CellStatus, cause: &str) {
-        let ename = match status {
-            CellStatus::TimedOut => "TimeoutError",
-            CellStatus::Cancelled => "CancelledError",
-            _ => "DeadKernelError",
-        };
-        let output = json!({"output_type": "error", "ename": ename, "evalue": cause, "traceback": [format!("{ename}: {cause}")]});
-        outputs_mut(&mut self.notebook.cells_mut()[index]).push(output.clone());
-        self.emit(Event::Output { cell: index, output });
-    }
-
-    /// Makes a failed reply visible in the cell when the kernel sent no IOPub `error` for it
-    /// (IPython's `UsageError`, other kernels, aborted requests): an `error` output built from
-    /// the reply, as nbclient's `CellExecutionError` is, so the notebook, the events and the
-    /// banner all name the same failure.
-    fn add_reply_error(&mut self, index: usize, status: CellStatus, reply: Option<&Value>) {
-        let cell = &mut self.notebook.cells_mut()[index];
-        if outputs_mut(cell).iter().any(|o| o["output_type"] == "error") {
-            return;
-        }
-        let output = match status {
-            CellStatus::Aborted => json!({
-                "output_type": "error",
-                "ename": "ExecutionAborted",
-                "evalue": "the kernel aborted this cell without running it",
-                "traceback": ["ExecutionAborted: the kernel aborted this cell without running it"],
-            }),
-            _ => {
-                let field =
-                    |key: &str| reply.and_then(|r| r.get(key)).and_then(Value::as_str).unwrap_or_default();
-                let ename = Some(field("ename")).filter(|e| !e.is_empty()).unwrap_or("CellExecutionError");
-                let evalue = field("evalue");
-                let traceback = reply
-                    .and_then(|r| r.get("traceback"))
-                    .filter(|t| t.as_array().is_some_and(|t| !t.is_empty()))
-                    .cloned()
-                    .unwrap_or_else(|| json!([format!("{ename}: {evalue}")]));
-                json!({"output_type": "error", "ename": ename, "evalue": evalue, "traceback": traceback})
-            }
-        };
-        outputs_mut(cell).push(output.clone());
-        self.emit(Event::Output { cell: index, output });
-    }
-
     fn checkpoint(&self) {
         if let Some((path, _)) = &self.options.checkpoint
             && let Err(e) = self.notebook.write(path)
@@ -832,22 +561,8 @@ impl Runner {
             status = RunStatus::OutputIncomplete;
             message = Some(format!("output incomplete: {}", self.problems.join("; ")));
         }
-        if let Some(index) = failed_cell {
-            let count = self.notebook.cells()[index]["execution_count"].as_i64();
-            self.notebook.add_error_banner(index, count);
-        }
         let duration = started.elapsed().as_secs_f64();
-        // Derived from the status, so the metadata, the events and the exit code never disagree.
-        // (papermill also writes true after a clean `sys.exit(0)` that it exits 0 for.)
-        let exception = if status == RunStatus::Succeeded { Value::Null } else { json!(true) };
-        let papermill = self.notebook.papermill_mut();
-        papermill.insert("end_time".into(), json!(now_iso()));
-        papermill.insert("duration".into(), json!(duration));
-        papermill.insert("exception".into(), exception);
-        let nbw = object_entry(self.notebook.metadata_mut(), "nbw");
-        nbw.insert("version".into(), json!(env!("CARGO_PKG_VERSION")));
-        nbw.insert("status".into(), json!(status));
-        nbw.insert("message".into(), json!(message));
+        papermill::finish(&mut self.notebook, status, message.as_deref(), failed_cell, duration);
         self.emit(Event::RunEnd {
             status,
             message: message.clone(),
@@ -856,34 +571,6 @@ impl Runner {
             runner_peak_rss_kib: peak_rss_kib(),
         });
         Outcome { notebook: self.notebook, status, message, failed_cell }
-    }
-
-    /// Why the failed cell `index` fails the run, from its error output (which
-    /// [`Runner::add_reply_error`] guarantees); `None` for a clean exit, as papermill decides:
-    /// `SystemExit` with no code or code 0 stops the run without failing it.
-    fn failure_of(&self, index: usize) -> Option<String> {
-        let outputs = self.notebook.cells()[index].get("outputs").and_then(Value::as_array);
-        let error = outputs.into_iter().flatten().find(|o| o["output_type"] == "error");
-        let Some(error) = error else {
-            return Some(format!("cell {index} failed"));
-        };
-        let ename = error["ename"].as_str().unwrap_or("");
-        let evalue = error["evalue"].as_str().unwrap_or("");
-        if ename == "SystemExit" && (evalue.is_empty() || evalue == "0") {
-            return None;
-        }
-        Some(format!("cell {index} raised {ename}: {evalue}"))
-    }
-}
-
-/// A cell's outcome, read from its `execute_reply` alone: the one source of truth, since a
-/// kernel may fail a cell without any IOPub `error` message (IPython's `UsageError` does).
-/// A status no kernel should send counts as an error: a run is never called a success by doubt.
-fn reply_status(reply: Option<&Value>) -> CellStatus {
-    match reply.and_then(|r| r.get("status")).and_then(Value::as_str) {
-        Some("ok") => CellStatus::Ok,
-        Some("aborted") => CellStatus::Aborted,
-        _ => CellStatus::Error,
     }
 }
 
