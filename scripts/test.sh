@@ -10,6 +10,9 @@ cd "$root"
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/nbw-target}
 export NBW_VENV=${NBW_VENV:-$root/.venv}
 
+echo "== Rust toolchain (rust-toolchain.toml)"
+scripts/ensure-toolchain.sh
+
 echo "== python environment (ipykernel, bash_kernel, papermill for conformance)"
 scripts/setup-python.sh
 
