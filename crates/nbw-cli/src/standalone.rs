@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use nbw_core::api::{CreateUser, WorkflowInput};
-use nbw_server::app::AppState;
+use nbw_server::state::AppState;
 use nbw_server::config::Config;
 use serde::Serialize;
 use serde_json::json;

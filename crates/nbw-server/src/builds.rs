@@ -11,7 +11,7 @@ use nbw_core::api::{
 };
 use nbw_core::image::runtime_image_tag;
 
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::auth::access::ProjectAccess;
 use crate::db::now_ms;
 use crate::error::{ApiError, ApiResult};
@@ -29,7 +29,7 @@ pub async fn enqueue(
     created_by: String,
 ) -> ApiResult<Execution> {
     runs::check_runtime_name(runtime)?;
-    let origin = crate::api::workflows::user_origin(input.origin)?;
+    let origin = runs::user_origin(input.origin)?;
     let bundle = runs::resolve_bundle(state, &access.project_id, input.bundle_version.as_deref()).await?;
     let image = runtime_image_tag(&access.name, runtime, &bundle.version);
     let spec = ExecutionSpec {

@@ -2,14 +2,13 @@
 //! agents pull from, auth, live events and notifications, on SQLite or PostgreSQL.
 //!
 //! - [`db`]: the two backends behind one enum, and the migrations;
-//! - [`app`]: shared state and the router; [`api`]: the `/v1` routes;
+//! - [`state`]: the shared handles; [`api`]: the router and the `/v1` routes;
 //! - [`store`]: the SQL of each resource; [`auth`]: tokens, callers and project roles;
 //! - [`runs`]: creating executions; [`builds`]: runtime image builds and their registration;
 //! - [`queue`], [`artifacts`], [`metrics`], [`config`].
 #![deny(missing_docs)]
 
 pub mod api;
-pub mod app;
 pub mod artifacts;
 pub mod auth;
 pub mod builds;
@@ -25,4 +24,5 @@ pub mod runs;
 pub mod schedule;
 pub mod scheduler;
 pub mod server;
+pub mod state;
 pub mod store;

@@ -8,7 +8,7 @@
 //! complete) is conditional on `state = 'running' AND agent_id = <caller>`, so an agent whose
 //! lease was lost cannot count a run twice (409 `lease_lost`).
 //!
-//! Wake-ups: whoever queues work calls [`Wake::work_available`]; in one process a `Notify`
+//! Wake-ups: whoever queues work calls [`crate::state::Wake::work_available`]; in one process a `Notify`
 //! wakes the claimers, across servers on PostgreSQL `NOTIFY nbw_work` reaches the other
 //! servers' [`listen`] task. Claimers also recheck every second, for retries whose backoff ends.
 
@@ -21,11 +21,10 @@ use nbw_core::api::{
     Claim, ErrorBody, ErrorDetail, Execution, ExecutionEvent, ExecutionResult, ExecutionState,
     HeartbeatResponse, Origin, RetryPolicy,
 };
-use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::app::AppState;
+use crate::state::{AppState, WORK_CHANNEL};
 use crate::artifacts::ArtifactKey;
 use crate::auth::AgentCaller;
 use crate::builds;
@@ -35,9 +34,6 @@ use crate::error::ApiError;
 use crate::metrics::StateLabel;
 use crate::store::executions::{self, ExecutionRow};
 use crate::store::queue::{self as store, ClaimContext, Finish, Retry};
-
-/// The PostgreSQL channel that announces new work.
-pub const WORK_CHANNEL: &str = "nbw_work";
 
 /// The longest a claim waits for work.
 pub const MAX_WAIT: Duration = Duration::from_secs(30);
@@ -51,47 +47,6 @@ const REAP_EVERY: Duration = Duration::from_secs(1);
 
 /// The message of a lost execution.
 pub const LOST_MESSAGE: &str = "the agent stopped renewing its lease";
-
-/// Wakes claimers waiting for work, and event-stream readers waiting for events.
-#[derive(Debug, Default)]
-pub struct Wake {
-    notify: Notify,
-    events: Notify,
-}
-
-impl Wake {
-    /// Announces that executions were queued (or became due).
-    pub async fn work_available(&self, db: &Db) {
-        self.notify.notify_waiters();
-        if let Db::Postgres(pg) = db
-            && let Err(e) = sqlx::query("SELECT pg_notify($1, '')").bind(WORK_CHANNEL).execute(&pg.pool).await
-        {
-            tracing::warn!(error = %e, "could not NOTIFY other servers of new work");
-        }
-    }
-
-    /// Wakes local waiters only (a NOTIFY from another server arrived).
-    pub fn wake_local(&self) {
-        self.notify.notify_waiters();
-    }
-
-    /// Resolves at the next announcement. A waiter registers when this is called, so call it
-    /// before looking for work, then await it.
-    pub fn notified(&self) -> tokio::sync::futures::Notified<'_> {
-        self.notify.notified()
-    }
-
-    /// Announces that events were stored, or that an execution finished.
-    pub fn events_changed(&self) {
-        self.events.notify_waiters();
-    }
-
-    /// Resolves at the next [`Wake::events_changed`] of this process (readers also poll, for
-    /// events stored through another server). Call it before reading, then await it.
-    pub fn events_notified(&self) -> tokio::sync::futures::Notified<'_> {
-        self.events.notified()
-    }
-}
 
 /// A failure of the agent protocol: an [`ApiError`], or 409 `lease_lost` when the agent no
 /// longer holds the execution (its lease expired, it finished, or it was claimed again).

@@ -11,13 +11,24 @@ use std::collections::BTreeMap;
 use nbw_core::api::{ContainerImage, DOCKER_LABEL, Execution, ExecutionSpec, Origin, Role, WorkflowSpec};
 use nbw_core::params::Parameters;
 
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::db::now_ms;
 use crate::error::{ApiError, ApiResult};
 use crate::store::bundles::{self, BundleRow};
 use crate::store::executions::{self, NewExecution};
 use crate::store::workflows::WorkflowRow;
 use crate::store::{projects, runtimes};
+
+/// The origins a user may claim for a run: `web` (default) and `cli`.
+pub fn user_origin(origin: Option<Origin>) -> ApiResult<Origin> {
+    match origin.unwrap_or(Origin::Web) {
+        origin @ (Origin::Web | Origin::Cli) => Ok(origin),
+        other => Err(ApiError::invalid(format!(
+            "origin {:?} is reserved for the server; use web or cli",
+            other.prefix()
+        ))),
+    }
+}
 
 /// The bundle of `version`, or the project's latest.
 pub async fn resolve_bundle(

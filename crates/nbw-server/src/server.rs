@@ -5,7 +5,8 @@ use anyhow::Context;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::app::{AppState, router};
+use crate::api::router;
+use crate::state::AppState;
 use crate::artifacts::Artifacts;
 use crate::auth::Keys;
 use crate::config::Config;

@@ -439,7 +439,7 @@ both_backends!(two_delivery_loops_never_send_one_row_twice, |backend| async move
 
     // A second server: its own connection pool on the same database, the same key.
     let db = nbw_server::db::Db::connect(&server.database_url).await.unwrap();
-    let other = nbw_server::app::AppState::new(
+    let other = nbw_server::state::AppState::new(
         db,
         (*server.state.config).clone(),
         nbw_server::auth::Keys::from_secret(&[42; 32]),

@@ -468,7 +468,7 @@ async fn work_queued_on_one_server_wakes_a_claim_waiting_on_another() {
 
     let dir = nbw_testkit::tempdir();
     let db = nbw_server::db::Db::connect(&f.server.database_url).await.unwrap();
-    let state = nbw_server::app::AppState::new(
+    let state = nbw_server::state::AppState::new(
         db,
         support::test_config(dir.path()),
         nbw_server::auth::Keys::from_secret(&[42; 32]),

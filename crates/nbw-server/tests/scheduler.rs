@@ -7,7 +7,7 @@ mod support;
 
 use chrono::{DateTime, Duration, Utc};
 use nbw_core::api::{FireError, WorkflowSpec};
-use nbw_server::app::AppState;
+use nbw_server::state::AppState;
 use nbw_server::artifacts::Artifacts;
 use nbw_server::auth::Keys;
 use nbw_server::db::{Db, Pg, to_time};

@@ -15,7 +15,7 @@ use nbw_core::api::{
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::auth::AgentCaller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path};

@@ -8,7 +8,7 @@ use nbw_core::api::{Agent, AgentCreated, RegisterAgent};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::auth::UserCaller;
 use crate::auth::caller::{AGENT_TOKEN_PREFIX, token_hash};
 use crate::error::{ApiError, ApiResult};

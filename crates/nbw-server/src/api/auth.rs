@@ -12,7 +12,7 @@ use nbw_core::api::{ErrorBody, LoginRequest, RefreshRequest, Tokens};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::auth::limit::{self, LoginKeys};
 use crate::auth::{password, refresh, token};
 use crate::error::{ApiError, ApiResult};

@@ -11,7 +11,7 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::artifacts::ArtifactKey;
 use crate::auth::UserCaller;
 use crate::auth::access::require_role;

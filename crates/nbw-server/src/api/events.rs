@@ -19,7 +19,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::executions::visible_execution;
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::auth::UserCaller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Path, Query};

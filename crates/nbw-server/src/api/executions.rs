@@ -11,7 +11,7 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::artifacts::ArtifactKey;
 use crate::auth::UserCaller;
 use crate::auth::access::{ProjectAccess, require_role, require_role_by_id};
@@ -43,7 +43,7 @@ async fn create_execution(
     Json(input): Json<CreateExecution>,
 ) -> ApiResult<(StatusCode, Json<Execution>)> {
     let access = require_role(&state.db, &project, &caller, Role::Editor).await?;
-    let origin = super::workflows::user_origin(input.origin)?;
+    let origin = runs::user_origin(input.origin)?;
     let bundle = runs::resolve_bundle(&state, &access.project_id, input.bundle_version.as_deref()).await?;
     runs::check_notebook(&bundle, &input.notebook)?;
     let container = runs::resolve_container(

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::on_db;
 
 /// Health, readiness and metrics routes (not part of the OpenAPI document).

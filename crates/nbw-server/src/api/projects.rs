@@ -6,7 +6,7 @@ use nbw_core::api::{CreateProject, Member, Project, Role, SetMember};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::auth::UserCaller;
 use crate::auth::access::require_role;
 use crate::error::{ApiError, ApiResult};

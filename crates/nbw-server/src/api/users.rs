@@ -7,7 +7,7 @@ use nbw_core::api::{CreateUser, ErrorBody, User};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::auth::{UserCaller, password};
 use crate::db::{Db, is_unique_violation};
 use crate::error::{ApiError, ApiResult};

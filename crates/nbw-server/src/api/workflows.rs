@@ -4,12 +4,12 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::Utc;
-use nbw_core::api::{Execution, Origin, Role, RunWorkflow, Workflow, WorkflowInput, WorkflowSpec};
+use nbw_core::api::{Execution, Role, RunWorkflow, Workflow, WorkflowInput, WorkflowSpec};
 use nbw_core::container::Volume;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::auth::UserCaller;
 use crate::auth::access::{ProjectAccess, require_role};
 use crate::db::is_unique_violation;
@@ -227,21 +227,10 @@ async fn run_workflow(
         serde_json::from_slice(&body)
             .map_err(|e| ApiError::BadRequest { code: "invalid_json", message: e.to_string() })?
     };
-    let origin = user_origin(request.origin)?;
+    let origin = runs::user_origin(request.origin)?;
     let execution =
         runs::enqueue_workflow(&state, &row, origin, request.parameters, Some(caller.user_id), None)
             .await?
             .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("an unscheduled run cannot collide")))?;
     Ok((StatusCode::CREATED, Json(execution)))
-}
-
-/// The origins a user may claim for a run: `web` (default) and `cli`.
-pub fn user_origin(origin: Option<Origin>) -> ApiResult<Origin> {
-    match origin.unwrap_or(Origin::Web) {
-        origin @ (Origin::Web | Origin::Cli) => Ok(origin),
-        other => Err(ApiError::invalid(format!(
-            "origin {:?} is reserved for the server; use web or cli",
-            other.prefix()
-        ))),
-    }
 }

@@ -1,49 +1,17 @@
 //! Authenticating a request: `Authorization: Bearer <token>`, where the token is a user's JWT
 //! access token or an agent's token (`nbwa_...`, stored hashed, revocable).
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use sha2::{Digest, Sha256};
 
-use crate::app::AppState;
+use super::identity::{AgentCaller, UserCaller};
+use crate::state::AppState;
 use crate::error::ApiError;
 use crate::on_db;
 
 /// The prefix of agent tokens, so a token's kind is known without trying both.
 pub const AGENT_TOKEN_PREFIX: &str = "nbwa_";
-
-/// A logged-in user.
-#[derive(Debug, Clone)]
-pub struct UserCaller {
-    /// The user id.
-    pub user_id: String,
-    /// Whether the user is a server administrator.
-    pub is_admin: bool,
-}
-
-impl UserCaller {
-    /// Fails with 403 unless the caller is an administrator.
-    pub fn require_admin(&self) -> Result<(), ApiError> {
-        if self.is_admin {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden("this needs a server administrator".into()))
-        }
-    }
-}
-
-/// An authenticated agent.
-#[derive(Debug, Clone)]
-pub struct AgentCaller {
-    /// The agent id.
-    pub agent_id: String,
-    /// Its labels.
-    pub labels: BTreeMap<String, String>,
-}
 
 /// The hex SHA-256 of a token, as stored.
 pub fn token_hash(token: &str) -> String {
@@ -79,35 +47,6 @@ impl FromRequestParts<AppState> for UserCaller {
             )
         })?;
         Ok(UserCaller { user_id: subject.user_id, is_admin: subject.is_admin })
-    }
-}
-
-/// How long an agent token stays trusted without a database read. Agents call several times per
-/// execution; a revoked token keeps working on other servers for at most this long (on the
-/// server that revoked it, at once).
-const AGENT_CACHE_TTL: Duration = Duration::from_secs(1);
-
-/// Recently checked agent tokens, by hash.
-#[derive(Debug, Default)]
-pub struct AgentTokenCache {
-    entries: Mutex<HashMap<String, (AgentCaller, Instant)>>,
-}
-
-impl AgentTokenCache {
-    fn get(&self, hash: &str) -> Option<AgentCaller> {
-        let entries = self.entries.lock().expect("agent cache lock");
-        entries.get(hash).filter(|(_, at)| at.elapsed() < AGENT_CACHE_TTL).map(|(caller, _)| caller.clone())
-    }
-
-    fn put(&self, hash: String, caller: AgentCaller) {
-        let mut entries = self.entries.lock().expect("agent cache lock");
-        entries.retain(|_, (_, at)| at.elapsed() < AGENT_CACHE_TTL);
-        entries.insert(hash, (caller, Instant::now()));
-    }
-
-    /// Forgets an agent (revoked, or its labels changed).
-    pub fn forget(&self, agent_id: &str) {
-        self.entries.lock().expect("agent cache lock").retain(|_, (caller, _)| caller.agent_id != agent_id);
     }
 }
 

@@ -7,7 +7,7 @@
 //! hash: a login form accepts any text, and the table should hold neither long strings nor
 //! attempted names (people type passwords into the username field).
 
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::auth::caller::token_hash;
 use crate::db::now_ms;
 use crate::error::ApiError;

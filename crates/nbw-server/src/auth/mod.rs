@@ -3,11 +3,13 @@
 //! - [`keys`]: the server's secret key and what is derived from it (JWT signing, the secrets
 //!   master key);
 //! - [`token`]: short-lived JWT access tokens;
+//! - [`identity`]: who a request comes from (a user or an agent), as plain data;
 //! - [`caller`]: the extractors that authenticate a request as a user or an agent;
 //! - [`access`]: project roles, checked on every project route (a non-member gets 404).
 
 pub mod access;
 pub mod caller;
+pub mod identity;
 pub mod keys;
 pub mod limit;
 pub mod password;
@@ -15,5 +17,5 @@ pub mod refresh;
 pub mod token;
 
 pub use access::ProjectAccess;
-pub use caller::{AgentCaller, UserCaller};
+pub use identity::{AgentCaller, UserCaller};
 pub use keys::Keys;

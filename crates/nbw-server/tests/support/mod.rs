@@ -5,7 +5,8 @@
 
 use std::net::SocketAddr;
 
-use nbw_server::app::{AppState, router};
+use nbw_server::api::router;
+use nbw_server::state::AppState;
 use nbw_server::artifacts::Artifacts;
 use nbw_server::auth::Keys;
 use nbw_server::config::Config;

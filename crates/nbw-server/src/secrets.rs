@@ -9,7 +9,7 @@ use base64::engine::general_purpose::STANDARD;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::db::now_ms;
 use crate::on_db;
 

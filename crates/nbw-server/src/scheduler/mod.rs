@@ -41,7 +41,7 @@ use sqlx::{Connection, PgConnection};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::config::Config;
 use crate::db::{Db, Pg, to_time};
 use crate::error::ApiError;
