@@ -18,10 +18,10 @@ use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::state::AppState;
 use crate::auth::caller::token_hash;
-use crate::crypto;
 use crate::db::now_ms;
+use crate::secrets;
+use crate::state::AppState;
 use crate::store::outbox::{self, OutboxRow};
 
 /// How the delivery loop runs. [`Default`] is what the server uses; tests shorten the times.
@@ -95,7 +95,7 @@ pub async fn enqueue(
     let now = now_ms();
     for (index, notification) in wanted {
         let (row_state, last_error) =
-            match crypto::read_secret(state, &execution.project_id, &notification.url_secret).await {
+            match secrets::read_secret(state, &execution.project_id, &notification.url_secret).await {
                 Ok(Some(url)) => match check_url(&url) {
                     Ok(()) => (outbox::PENDING, None),
                     Err(problem) => (outbox::FAILED, Some(bad_url(&notification.url_secret, problem))),
@@ -259,7 +259,7 @@ async fn send(
     options: &NotifyOptions,
     row: &OutboxRow,
 ) -> Outcome {
-    let url = match crypto::read_secret(state, &row.project_id, &row.target).await {
+    let url = match secrets::read_secret(state, &row.project_id, &row.target).await {
         Ok(Some(url)) => url.trim().to_owned(),
         Ok(None) => return Outcome::Final(missing_secret(&row.target)),
         Err(e) => {

@@ -108,7 +108,7 @@ async fn project(backend: support::Backend) -> (TestServer, String, String) {
 }
 
 async fn secret(server: &TestServer, project_id: &str, name: &str, value: &str) {
-    nbw_server::crypto::write_secret(&server.state, project_id, name, value).await.unwrap();
+    nbw_server::secrets::write_secret(&server.state, project_id, name, value).await.unwrap();
 }
 
 fn notification(channel: NotifyChannel, url_secret: &str, on: &[NotifyOn]) -> Notification {

@@ -12,11 +12,12 @@ use nbw_core::api::{ErrorBody, LoginRequest, RefreshRequest, Tokens};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::state::AppState;
+use super::error::ApiResult;
+use super::extract::Json;
 use crate::auth::limit::{self, LoginKeys};
 use crate::auth::{password, refresh, token};
-use crate::error::{ApiError, ApiResult};
-use crate::extract::Json;
+use crate::error::Error;
+use crate::state::AppState;
 use crate::store::users::{self, UserRow};
 
 /// Authentication routes.
@@ -83,7 +84,7 @@ async fn login(
         _ => {
             limit::failed(&state, &keys).await?;
             tracing::info!(client = %client, "failed login");
-            return Err(ApiError::Unauthorized(BAD_LOGIN.into()));
+            return Err(Error::Unauthorized(BAD_LOGIN.into()));
         }
     };
     limit::succeeded(&state, &keys).await?;
@@ -105,7 +106,7 @@ async fn refresh_tokens(
         Some(user) if !user.disabled => user,
         _ => {
             refresh::revoke_family(&state.db, &rotated.family_id).await?;
-            return Err(ApiError::Unauthorized("this account is disabled or no longer exists".into()));
+            return Err(Error::Unauthorized("this account is disabled or no longer exists".into()));
         }
     };
     Ok(Json(tokens_for(&state, &user, rotated.issued)))
@@ -119,6 +120,6 @@ async fn logout(State(state): State<AppState>, Json(input): Json<RefreshRequest>
     if refresh::revoke(&state.db, &input.refresh_token).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(ApiError::Unauthorized("the refresh token is invalid".into()))
+        Err(Error::Unauthorized("the refresh token is invalid".into()))
     }
 }

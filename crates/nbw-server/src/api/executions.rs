@@ -11,13 +11,14 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::state::AppState;
+use super::error::ApiResult;
+use super::extract::{Json, Path, Query};
 use crate::artifacts::ArtifactKey;
 use crate::auth::UserCaller;
 use crate::auth::access::{ProjectAccess, require_role, require_role_by_id};
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{Json, Path, Query};
+use crate::error::Error;
 use crate::runs::{self, Enqueue};
+use crate::state::AppState;
 use crate::store::executions::{self, ExecutionRow, Filter};
 use crate::store::workflows;
 
@@ -80,7 +81,7 @@ async fn create_execution(
     };
     let execution = runs::enqueue(&state, request)
         .await?
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("an unscheduled run cannot collide")))?;
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("an unscheduled run cannot collide")))?;
     Ok((StatusCode::CREATED, Json(execution)))
 }
 
@@ -102,7 +103,7 @@ struct ListQuery {
 }
 
 fn parse_cursor(cursor: &str) -> ApiResult<(i64, String)> {
-    let bad = || ApiError::BadRequest {
+    let bad = || Error::Invalid {
         code: "invalid_cursor",
         message: "cursor is not one this server gave; start again without it".into(),
     };
@@ -125,7 +126,7 @@ async fn list_executions(
         Some(name) => Some(
             workflows::by_name(&state.db, &access.project_id, name)
                 .await?
-                .ok_or_else(|| ApiError::not_found(format!("workflow {name:?}")))?
+                .ok_or_else(|| Error::not_found(format!("workflow {name:?}")))?
                 .id,
         ),
         None => None,
@@ -157,13 +158,13 @@ pub async fn visible_execution(
     id: &str,
     min: Role,
 ) -> ApiResult<(ExecutionRow, ProjectAccess)> {
-    let not_found = || ApiError::not_found(format!("execution {id:?}"));
+    let not_found = || Error::not_found(format!("execution {id:?}"));
     let row = executions::get(&state.db, id).await?.ok_or_else(not_found)?;
     let access =
         require_role_by_id(&state.db, &row.project_id, caller, Role::Viewer, &format!("execution {id:?}"))
             .await?;
     if access.role < min {
-        return Err(ApiError::Forbidden(format!(
+        return Err(Error::Forbidden(format!(
             "this needs the {} role in project {:?}",
             min.as_str(),
             access.name
@@ -197,11 +198,11 @@ async fn cancel_execution(
 ) -> ApiResult<Json<Execution>> {
     let (row, _) = visible_execution(&state, &caller, &id, Role::Editor).await?;
     if row.state().is_final() {
-        return Err(ApiError::Conflict(format!("execution {id} is already {}", row.state().as_str())));
+        return Err(Error::Conflict(format!("execution {id} is already {}", row.state().as_str())));
     }
     let row = executions::request_cancel(&state.db, &id)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("execution {id:?}")))?;
+        .ok_or_else(|| Error::not_found(format!("execution {id:?}")))?;
     Ok(Json(row.to_api()))
 }
 
@@ -216,7 +217,7 @@ async fn download_output(
 ) -> ApiResult<Response> {
     let (row, _) = visible_execution(&state, &caller, &id, Role::Viewer).await?;
     let missing =
-        || ApiError::not_found(format!("output notebook of {id} (the execution has not stored one yet)"));
+        || Error::not_found(format!("output notebook of {id} (the execution has not stored one yet)"));
     row.output_key.as_ref().ok_or_else(missing)?;
     let bytes = state.artifacts.get(&ArtifactKey::Output(row.id.clone())).await?.ok_or_else(missing)?;
     let name = format!("{}.ipynb", row.id);

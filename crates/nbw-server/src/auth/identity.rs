@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::error::ApiError;
+use crate::error::Error;
 
 /// A logged-in user.
 #[derive(Debug, Clone)]
@@ -16,8 +16,8 @@ pub struct UserCaller {
 
 impl UserCaller {
     /// Fails with `Forbidden` unless the caller is an administrator.
-    pub fn require_admin(&self) -> Result<(), ApiError> {
-        if self.is_admin { Ok(()) } else { Err(ApiError::Forbidden("this needs a server administrator".into())) }
+    pub fn require_admin(&self) -> Result<(), Error> {
+        if self.is_admin { Ok(()) } else { Err(Error::Forbidden("this needs a server administrator".into())) }
     }
 }
 

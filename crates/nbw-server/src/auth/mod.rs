@@ -8,6 +8,8 @@
 //! - [`access`]: project roles, checked on every project route (a non-member gets 404).
 
 pub mod access;
+pub mod accounts;
+pub mod agents;
 pub mod caller;
 pub mod identity;
 pub mod keys;
