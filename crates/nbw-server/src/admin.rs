@@ -8,7 +8,7 @@ use nbw_core::api::{Bundle, CreateUser, RegisterAgent, User, Workflow, WorkflowI
 use crate::auth::{accounts, agents};
 use crate::error::{Error, Result};
 use crate::state::AppState;
-use crate::store::{projects, queue as agent_rows, users};
+use crate::store::{agents as agent_rows, projects, users};
 
 /// Setup actions on one server; see [`crate::Server::admin`].
 #[derive(Debug, Clone, Copy)]

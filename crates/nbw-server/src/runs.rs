@@ -8,7 +8,9 @@
 
 use std::collections::BTreeMap;
 
-use nbw_core::api::{ContainerImage, DOCKER_LABEL, Execution, ExecutionSpec, Origin, Role, WorkflowSpec};
+use nbw_core::api::{
+    ContainerImage, CreateExecution, DOCKER_LABEL, Execution, ExecutionSpec, Origin, Role, WorkflowSpec,
+};
 use nbw_core::params::Parameters;
 
 use crate::db::now_ms;
@@ -215,4 +217,49 @@ pub async fn enqueue_workflow(
         },
     )
     .await
+}
+
+/// Queues a run of a notebook of a bundle (the latest by default), in a runtime's image when
+/// `input.runtime` is set, asked for by the user `created_by`.
+pub async fn run_notebook(
+    state: &AppState,
+    project_id: &str,
+    input: CreateExecution,
+    created_by: String,
+) -> Result<Execution> {
+    let origin = user_origin(input.origin)?;
+    let bundle = resolve_bundle(state, project_id, input.bundle_version.as_deref()).await?;
+    check_notebook(&bundle, &input.notebook)?;
+    let container =
+        resolve_container(state, project_id, input.runtime.as_deref(), input.runtime_version.as_deref())
+            .await?;
+    let spec = ExecutionSpec {
+        notebook: input.notebook,
+        parameters: input.parameters,
+        bundle_id: bundle.id,
+        bundle_version: bundle.version,
+        bundle_digest: bundle.digest,
+        runtime: input.runtime,
+        runtime_version: container.as_ref().map(|c| c.version.clone()),
+        container,
+        build: None,
+        volumes: Vec::new(),
+        timeout_secs: input.timeout_secs,
+        cell_timeout_secs: None,
+        retries: Default::default(),
+        notifications: Vec::new(),
+    };
+    let request = Enqueue {
+        project_id: project_id.to_owned(),
+        origin,
+        spec,
+        labels: input.labels,
+        workflow_id: None,
+        created_by: Some(created_by),
+        fire_at: None,
+    };
+    let execution = enqueue(state, request)
+        .await?
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("an unscheduled run cannot collide")))?;
+    Ok(execution)
 }

@@ -17,7 +17,7 @@ use utoipa_axum::routes;
 
 use super::error::ApiResult;
 use super::extract::{Json, Path};
-use crate::auth::AgentCaller;
+use crate::auth::{AgentCaller, agents};
 use crate::error::Error;
 use crate::queue;
 use crate::state::AppState;
@@ -44,16 +44,7 @@ async fn hello(
     agent: AgentCaller,
     Json(input): Json<AgentHello>,
 ) -> ApiResult<Json<Agent>> {
-    if let Some(labels) = &input.labels {
-        if labels.keys().any(|k| k.is_empty() || k.len() > 64) {
-            return Err(Error::invalid("label keys must have 1 to 64 characters"));
-        }
-        store::set_agent_labels(&state.db, &agent.agent_id, labels).await?;
-        state.agent_tokens.forget(&agent.agent_id);
-    }
-    tracing::info!(agent = %agent.agent_id, version = input.version.as_deref().unwrap_or("?"), "agent connected");
-    let found = store::agent_by_id(&state.db, &agent.agent_id).await?;
-    Ok(Json(found.ok_or_else(|| Error::not_found("agent"))?))
+    Ok(Json(agents::hello(&state, &agent, &input).await?))
 }
 
 /// Takes the oldest queued execution whose labels this agent has, waiting up to `wait_secs`

@@ -13,7 +13,7 @@ use super::extract::{Json, Path};
 use crate::auth::UserCaller;
 use crate::auth::agents;
 use crate::state::AppState;
-use crate::store::queue as store;
+use crate::store::agents as store;
 
 /// Agent registry routes.
 pub fn routes() -> OpenApiRouter<AppState> {

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use nbw_core::api::{CreateExecution, Execution, ExecutionSpec, ExecutionState, Page, Role};
+use nbw_core::api::{CreateExecution, Execution, ExecutionState, Page, Role};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -17,7 +17,7 @@ use crate::artifacts::ArtifactKey;
 use crate::auth::UserCaller;
 use crate::auth::access::{ProjectAccess, require_role, require_role_by_id};
 use crate::error::Error;
-use crate::runs::{self, Enqueue};
+use crate::runs;
 use crate::state::AppState;
 use crate::store::executions::{self, ExecutionRow, Filter};
 use crate::store::workflows;
@@ -44,44 +44,7 @@ async fn create_execution(
     Json(input): Json<CreateExecution>,
 ) -> ApiResult<(StatusCode, Json<Execution>)> {
     let access = require_role(&state.db, &project, &caller, Role::Editor).await?;
-    let origin = runs::user_origin(input.origin)?;
-    let bundle = runs::resolve_bundle(&state, &access.project_id, input.bundle_version.as_deref()).await?;
-    runs::check_notebook(&bundle, &input.notebook)?;
-    let container = runs::resolve_container(
-        &state,
-        &access.project_id,
-        input.runtime.as_deref(),
-        input.runtime_version.as_deref(),
-    )
-    .await?;
-    let spec = ExecutionSpec {
-        notebook: input.notebook,
-        parameters: input.parameters,
-        bundle_id: bundle.id,
-        bundle_version: bundle.version,
-        bundle_digest: bundle.digest,
-        runtime: input.runtime,
-        runtime_version: container.as_ref().map(|c| c.version.clone()),
-        container,
-        build: None,
-        volumes: Vec::new(),
-        timeout_secs: input.timeout_secs,
-        cell_timeout_secs: None,
-        retries: Default::default(),
-        notifications: Vec::new(),
-    };
-    let request = Enqueue {
-        project_id: access.project_id,
-        origin,
-        spec,
-        labels: input.labels,
-        workflow_id: None,
-        created_by: Some(caller.user_id),
-        fire_at: None,
-    };
-    let execution = runs::enqueue(&state, request)
-        .await?
-        .ok_or_else(|| Error::Internal(anyhow::anyhow!("an unscheduled run cannot collide")))?;
+    let execution = runs::run_notebook(&state, &access.project_id, input, caller.user_id).await?;
     Ok((StatusCode::CREATED, Json(execution)))
 }
 

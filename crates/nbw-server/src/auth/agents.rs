@@ -1,12 +1,13 @@
 //! The agents registry: registering an agent (its token is made here and shown once; only its
-//! hash is stored) and revoking one.
+//! hash is stored), an agent's hello at start (its labels), and revoking one.
 
-use nbw_core::api::{AgentCreated, RegisterAgent};
+use nbw_core::api::{Agent, AgentCreated, AgentHello, RegisterAgent};
 
 use super::caller::{AGENT_TOKEN_PREFIX, token_hash};
+use super::identity::AgentCaller;
 use crate::error::{Error, Result};
 use crate::state::AppState;
-use crate::store::queue as store;
+use crate::store::agents as store;
 
 /// Checks an agent's name (1 to 128 printable characters) and labels (keys 1 to 64 of
 /// `A-Za-z0-9_.-/`, values up to 256 characters).
@@ -51,4 +52,18 @@ pub async fn revoke(state: &AppState, id: &str) -> Result<()> {
     }
     state.agent_tokens.forget(id);
     Ok(())
+}
+
+/// An agent introduces itself at start: its labels (when given) replace the registered ones.
+pub async fn hello(state: &AppState, agent: &AgentCaller, input: &AgentHello) -> Result<Agent> {
+    if let Some(labels) = &input.labels {
+        if labels.keys().any(|k| k.is_empty() || k.len() > 64) {
+            return Err(Error::invalid("label keys must have 1 to 64 characters"));
+        }
+        store::set_agent_labels(&state.db, &agent.agent_id, labels).await?;
+        state.agent_tokens.forget(&agent.agent_id);
+    }
+    tracing::info!(agent = %agent.agent_id, version = input.version.as_deref().unwrap_or("?"), "agent connected");
+    let found = store::agent_by_id(&state.db, &agent.agent_id).await?;
+    found.ok_or_else(|| Error::not_found("agent"))
 }

@@ -16,6 +16,7 @@ pub mod keys;
 pub mod limit;
 pub mod password;
 pub mod refresh;
+pub mod session;
 pub mod token;
 
 pub use access::ProjectAccess;
