@@ -1,6 +1,7 @@
 //! The whole HTTP surface, assembled here: the `/v1` routes (one module per resource), the
-//! OpenAPI document and its Swagger UI, health and metrics. Handlers are thin: they authenticate, check the
-//! caller's role, call the store, and map results to JSON.
+//! OpenAPI document and its Swagger UI, health and metrics. Handlers are thin: they extract the
+//! caller and the input, check the caller's role, call a service, and map its result to JSON
+//! and its [`crate::error::Error`] to a status ([`error`]).
 
 use axum::Router;
 use axum::extract::Request;

@@ -4,8 +4,12 @@
 //!   master key);
 //! - [`token`]: short-lived JWT access tokens;
 //! - [`identity`]: who a request comes from (a user or an agent), as plain data;
-//! - [`caller`]: the extractors that authenticate a request as a user or an agent;
-//! - [`access`]: project roles, checked on every project route (a non-member gets 404).
+//! - [`caller`]: whose token it is (a user's access token, an agent's token);
+//! - [`access`]: project roles, checked on every project route (a non-member gets 404);
+//! - [`accounts`]: user accounts; [`password`]: argon2id hashes;
+//! - [`session`]: login, refresh and logout; [`refresh`]: rotating refresh tokens;
+//!   [`limit`]: the login rate limit;
+//! - [`agents`]: the agents registry (register, hello, revoke).
 
 pub mod access;
 pub mod accounts;

@@ -1,5 +1,6 @@
 //! The scheduler: one loop per server that, while it leads, turns due schedules into queued
-//! executions, one per (workflow, fire time).
+//! executions, one per (workflow, fire time). The cron and interval arithmetic it (and the
+//! API's checks) relies on is [`schedule`], pure functions without clock or database.
 //!
 //! - [`tick`] is the whole step with an explicit clock, so tests choose the time: it finds the
 //!   enabled workflows whose `next_fire_at` has come, creates their runs (ids `sch.…`, each with
