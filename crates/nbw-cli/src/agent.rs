@@ -91,7 +91,7 @@ pub fn main(args: AgentArgs) -> i32 {
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime starts");
     let shutdown = CancellationToken::new();
     let result = runtime.block_on(async {
-        nbw_server::server::cancel_on_signals(shutdown.clone());
+        nbw_server::cancel_on_signals(shutdown.clone());
         nbw_agent::run(args.config(), shutdown).await
     });
     match result {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use nbw_server::config::Config;
+use nbw_server::{Config, Server};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
@@ -98,16 +98,15 @@ async fn run(args: ServerArgs) -> anyhow::Result<()> {
     let config = config(&args.flags)?;
     match args.action {
         Some(Action::Migrate) => {
-            nbw_server::server::open(config).await?;
+            Server::builder().config(config).open().await?.close().await;
             println!("migrations applied");
             Ok(())
         }
         Some(Action::Admin(AdminAction::CreateUser(user))) => create_user(config, user).await,
         None => {
-            let state = nbw_server::server::open(config).await?;
             let shutdown = CancellationToken::new();
-            nbw_server::server::cancel_on_signals(shutdown.clone());
-            nbw_server::server::serve(state, shutdown).await
+            nbw_server::cancel_on_signals(shutdown.clone());
+            Server::builder().config(config).start(shutdown).await?.wait().await
         }
     }
 }
@@ -130,14 +129,14 @@ fn new_password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
 
 async fn create_user(config: Config, args: CreateUserArgs) -> anyhow::Result<()> {
     let (password, generated) = new_password(args.password_stdin)?;
-    let state = nbw_server::server::open(config).await?;
+    let server = Server::builder().config(config).open().await?;
     let input = nbw_core::api::CreateUser {
         username: args.username,
         password: password.clone(),
         is_admin: args.admin,
     };
-    let created = nbw_server::api::users::create_user(&state.db, input).await;
-    state.db.close().await;
+    let created = server.admin().create_user(input).await;
+    server.close().await;
     let user = created?;
     let role = if user.is_admin { "administrator" } else { "user" };
     println!("created {role} {}", user.username);

@@ -10,8 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use nbw_core::api::{CreateUser, WorkflowInput};
-use nbw_server::app::AppState;
-use nbw_server::config::Config;
+use nbw_server::{Admin, Config, Server};
 use serde::Serialize;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
@@ -67,19 +66,18 @@ async fn run(args: StandaloneArgs) -> anyhow::Result<()> {
     let mut config = Config::load(None, overrides).context("reading the configuration")?;
     // Standalone is single-node by definition: the embedded SQLite file, whatever the environment says.
     config.database_url = None;
-    let state = nbw_server::server::open(config).await?;
-    let password = ensure_admin(&state).await?;
     let shutdown = CancellationToken::new();
-    nbw_server::server::cancel_on_signals(shutdown.clone());
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("listening on {}", args.listen))?;
-    let url = format!("http://{}", listener.local_addr()?);
-    let server = tokio::spawn(nbw_server::server::serve_on(state.clone(), listener, shutdown.clone()));
+    let opened = Server::builder().config(config).open().await?;
+    let password = ensure_admin(opened.admin()).await?;
+    nbw_server::cancel_on_signals(shutdown.clone());
+    let server = opened.start(shutdown.clone()).await?;
+    let url = server.url();
+    let admin = server.admin();
+    let admin_id = admin.user_id("admin").await?.context("the administrator is missing")?;
     if args.example {
-        load_example(&state, &args.data_dir, &shutdown).await?;
+        load_example(admin, &admin_id, &args.data_dir, &shutdown).await?;
     }
-    let token = agent_token(&state).await?;
+    let token = admin.replace_agent("standalone", &admin_id).await?;
     let mut agent = nbw_agent::AgentConfig::new(&url, &token, args.data_dir.join("agent"));
     agent.slots = args.slots;
     agent.python = args.python.clone();
@@ -89,14 +87,13 @@ async fn run(args: StandaloneArgs) -> anyhow::Result<()> {
     let agent = tokio::spawn(nbw_agent::run(agent, shutdown.clone()));
     announce(&url, password.as_deref(), args.example);
     agent.await.context("agent task")??;
-    server.await.context("server task")??;
-    Ok(())
+    server.wait().await
 }
 
 /// Creates the administrator on first start; returns the password when it was generated (it
 /// is printed once, never stored in clear).
-async fn ensure_admin(state: &AppState) -> anyhow::Result<Option<String>> {
-    if !nbw_server::store::users::list(&state.db).await?.is_empty() {
+async fn ensure_admin(admin: Admin<'_>) -> anyhow::Result<Option<String>> {
+    if admin.has_users().await? {
         return Ok(None);
     }
     let (password, generated) = match std::env::var("NBW_ADMIN_PASSWORD") {
@@ -104,27 +101,8 @@ async fn ensure_admin(state: &AppState) -> anyhow::Result<Option<String>> {
         Err(_) => (nbw_core::ids::random_token()[..20].to_owned(), true),
     };
     let input = CreateUser { username: "admin".into(), password: password.clone(), is_admin: true };
-    nbw_server::api::users::create_user(&state.db, input)
-        .await
-        .map_err(|e| anyhow::anyhow!("creating the administrator: {e}"))?;
+    admin.create_user(input).await.map_err(|e| anyhow::anyhow!("creating the administrator: {e}"))?;
     Ok(generated.then_some(password))
-}
-
-/// A fresh token for the embedded agent; the tokens of earlier starts are revoked.
-async fn agent_token(state: &AppState) -> anyhow::Result<String> {
-    use nbw_server::store::queue as agents;
-    for old in
-        agents::list_agents(&state.db).await?.into_iter().filter(|a| a.name == "standalone" && !a.revoked)
-    {
-        agents::revoke_agent(&state.db, &old.id).await?;
-    }
-    let admin = nbw_server::store::users::by_username(&state.db, "admin")
-        .await?
-        .context("the administrator is missing")?;
-    let token = format!("{}{}", nbw_server::auth::caller::AGENT_TOKEN_PREFIX, nbw_core::ids::random_token());
-    let hash = nbw_server::auth::caller::token_hash(&token);
-    agents::insert_agent(&state.db, "standalone", &Default::default(), &hash, &admin.id).await?;
-    Ok(token)
 }
 
 fn announce(url: &str, password: Option<&str>, example: bool) {
@@ -148,35 +126,34 @@ const FAILS: &[u8] = include_bytes!("../../../examples/project/notebooks/fails.i
 const PROJECT_FILE: &[u8] = include_bytes!("../../../examples/project/nbw.yaml");
 
 /// Loads the example project once, and points its notification at this run's webhook log.
-async fn load_example(state: &AppState, data_dir: &Path, shutdown: &CancellationToken) -> anyhow::Result<()> {
+async fn load_example(
+    admin: Admin<'_>,
+    admin_id: &str,
+    data_dir: &Path,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<()> {
     let webhook = start_webhook_log(data_dir.join("webhook.log"), shutdown.clone()).await?;
-    let admin = nbw_server::store::users::by_username(&state.db, "admin")
-        .await?
-        .context("the administrator is missing")?;
-    let project = match nbw_server::auth::access::project_by_name(&state.db, "example").await? {
+    let project = match admin.project_id("example").await? {
         Some(id) => id,
-        None => create_example(state, &admin.id).await?,
+        None => create_example(admin, admin_id).await?,
     };
-    nbw_server::crypto::write_secret(state, &project, "EXAMPLE_WEBHOOK", &webhook).await?;
+    admin.set_secret(&project, "EXAMPLE_WEBHOOK", &webhook).await?;
     Ok(())
 }
 
-async fn create_example(state: &AppState, admin: &str) -> anyhow::Result<String> {
-    let project = nbw_server::store::projects::create(
-        &state.db,
-        "example",
-        "the example project of nbw standalone",
-        admin,
-    )
-    .await?
-    .context("creating the example project")?;
+async fn create_example(admin: Admin<'_>, admin_id: &str) -> anyhow::Result<String> {
+    let project = admin
+        .create_project("example", "the example project of nbw standalone", admin_id)
+        .await
+        .context("creating the example project")?;
     let dir = tempfile::tempdir()?;
     std::fs::create_dir_all(dir.path().join("notebooks"))?;
     std::fs::write(dir.path().join("notebooks/welcome.ipynb"), WELCOME)?;
     std::fs::write(dir.path().join("notebooks/fails.ipynb"), FAILS)?;
     std::fs::write(dir.path().join("nbw.yaml"), PROJECT_FILE)?;
     let archive = nbw_bundle::build(dir.path())?;
-    nbw_server::api::bundles::store_bundle(state, &project.id, "example-1", archive.bytes.into(), admin)
+    admin
+        .store_bundle(&project, "example-1", archive.bytes.into(), admin_id)
         .await
         .map_err(|e| anyhow::anyhow!("storing the example bundle: {e}"))?;
     let workflows = [
@@ -187,11 +164,12 @@ async fn create_example(state: &AppState, admin: &str) -> anyhow::Result<String>
     ];
     for workflow in workflows {
         let input: WorkflowInput = serde_json::from_value(workflow)?;
-        nbw_server::api::workflows::create(state, &project.id, input)
+        admin
+            .create_workflow(&project, input)
             .await
             .map_err(|e| anyhow::anyhow!("creating an example workflow: {e}"))?;
     }
-    Ok(project.id)
+    Ok(project)
 }
 
 /// A local receiver for the example's notifications: each POST body becomes a line of

@@ -26,7 +26,7 @@ use nbw_server::auth::Keys;
 use nbw_server::auth::caller::{AGENT_TOKEN_PREFIX, token_hash};
 use nbw_server::db::{Db, now_ms};
 use nbw_server::store::executions::NewExecution;
-use nbw_server::store::{bundles, executions, projects, queue, users};
+use nbw_server::store::{agents, bundles, executions, projects, users};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -99,7 +99,7 @@ async fn setup(url: &str, data_dir: PathBuf) -> anyhow::Result<()> {
     bundles::insert(&db, &project.id, "v1", &digest, "tar.gz", archive.len() as u64, &notebooks, &admin.id)
         .await?;
     let agent_token = format!("{AGENT_TOKEN_PREFIX}{}", nbw_core::ids::random_token());
-    queue::insert_agent(&db, "bench", &Default::default(), &token_hash(&agent_token), &admin.id).await?;
+    agents::insert_agent(&db, "bench", &Default::default(), &token_hash(&agent_token), &admin.id).await?;
     let user_token = nbw_server::auth::token::issue(&keys, &admin.id, true, chrono::Duration::hours(6)).0;
     db.close().await;
     println!("agent_token={agent_token}");

@@ -11,11 +11,11 @@ use nbw_core::api::{
 };
 use nbw_core::image::runtime_image_tag;
 
-use crate::app::AppState;
 use crate::auth::access::ProjectAccess;
 use crate::db::now_ms;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use crate::runs::{self, Enqueue};
+use crate::state::AppState;
 use crate::store::executions::{self, ExecutionRow};
 use crate::store::queue as store;
 use crate::store::runtimes::{self, NewRuntime, OnConflict};
@@ -27,9 +27,9 @@ pub async fn enqueue(
     runtime: &str,
     input: CreateBuild,
     created_by: String,
-) -> ApiResult<Execution> {
+) -> Result<Execution> {
     runs::check_runtime_name(runtime)?;
-    let origin = crate::api::workflows::user_origin(input.origin)?;
+    let origin = runs::user_origin(input.origin)?;
     let bundle = runs::resolve_bundle(state, &access.project_id, input.bundle_version.as_deref()).await?;
     let image = runtime_image_tag(&access.name, runtime, &bundle.version);
     let spec = ExecutionSpec {
@@ -60,7 +60,7 @@ pub async fn enqueue(
     };
     runs::enqueue(state, request)
         .await?
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("an unscheduled run cannot collide")))
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("an unscheduled run cannot collide")))
 }
 
 /// `result` as the server records it for an execution of `spec`: a build that succeeded
@@ -83,7 +83,7 @@ pub fn as_recorded(spec: &ExecutionSpec, result: ExecutionResult) -> ExecutionRe
 
 /// Called once the agent's result is stored in `row`: a build stored as succeeded without an
 /// image becomes failed (see [`as_recorded`]); any other row stays as it is.
-pub async fn settle(state: &AppState, row: ExecutionRow) -> ApiResult<ExecutionRow> {
+pub async fn settle(state: &AppState, row: ExecutionRow) -> Result<ExecutionRow> {
     if row.state() != ExecutionState::Succeeded {
         return Ok(row);
     }
@@ -100,13 +100,13 @@ pub async fn settle(state: &AppState, row: ExecutionRow) -> ApiResult<ExecutionR
     }
     executions::get(&state.db, &row.id)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("execution {:?}", row.id)))
+        .ok_or_else(|| Error::not_found(format!("execution {:?}", row.id)))
 }
 
 /// Registers the image a succeeded build produced as the runtime version named after its
 /// bundle version, replacing an earlier build of that version. Idempotent: a repeated
 /// completion registers again, which also recovers a registration that failed the first time.
-pub async fn register(state: &AppState, execution: &Execution) -> ApiResult<()> {
+pub async fn register(state: &AppState, execution: &Execution) -> Result<()> {
     let (Some(build), Some(image)) =
         (&execution.spec.build, execution.result.as_ref().and_then(|r| r.image.as_ref()))
     else {

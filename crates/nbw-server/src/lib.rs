@@ -1,28 +1,53 @@
 //! The nbw control plane: projects, bundles, workflows, schedules, the execution queue that
 //! agents pull from, auth, live events and notifications, on SQLite or PostgreSQL.
 //!
-//! - [`db`]: the two backends behind one enum, and the migrations;
-//! - [`app`]: shared state and the router; [`api`]: the `/v1` routes;
-//! - [`store`]: the SQL of each resource; [`auth`]: tokens, callers and project roles;
-//! - [`runs`]: creating executions; [`builds`]: runtime image builds and their registration;
-//! - [`queue`], [`artifacts`], [`metrics`], [`config`].
+//! Build a server with [`Server::builder`], open it ([`ServerBuilder::open`]: the database
+//! migrated, the key and the artifact store ready) and start it ([`Server::start`]: HTTP and the
+//! background loops, until a shutdown token is cancelled). [`Admin`] takes the operator's setup
+//! actions without the API.
+//!
+//! ```no_run
+//! # async fn example() -> anyhow::Result<()> {
+//! let shutdown = tokio_util::sync::CancellationToken::new();
+//! let server = nbw_server::Server::builder()
+//!     .data_dir("nbw-data")
+//!     .listen("127.0.0.1:8080".parse()?)
+//!     .start(shutdown.clone())
+//!     .await?;
+//! println!("serving at {}", server.url());
+//! server.wait().await
+//! # }
+//! ```
+//!
+//! Inside, arrows point down only: `api` (HTTP in, JSON out) calls the services (`queue`,
+//! `runs`, `builds`, `bundles`, `workflows`, `scheduler`, `notify`, `secrets`, `auth`), which take
+//! plain arguments and return [`Error`]; they persist through `store`; everything shares the
+//! handles of [`state::AppState`], a leaf. The modules made public below are public for this
+//! crate's integration tests and the queue benchmark, which drive the services directly.
 #![deny(missing_docs)]
 
-pub mod api;
-pub mod app;
+mod admin;
+mod api;
+mod builds;
+mod bundles;
+mod config;
+mod error;
+mod metrics;
+mod server;
+mod workflows;
+
 pub mod artifacts;
 pub mod auth;
-pub mod builds;
-pub mod config;
-pub mod crypto;
 pub mod db;
-pub mod error;
-pub mod extract;
-pub mod metrics;
 pub mod notify;
 pub mod queue;
 pub mod runs;
-pub mod schedule;
 pub mod scheduler;
-pub mod server;
+pub mod secrets;
+pub mod state;
 pub mod store;
+
+pub use admin::Admin;
+pub use config::{Config, ConfigError};
+pub use error::Error;
+pub use server::{RunningServer, Server, ServerBuilder, cancel_on_signals};

@@ -8,36 +8,29 @@
 //! complete) is conditional on `state = 'running' AND agent_id = <caller>`, so an agent whose
 //! lease was lost cannot count a run twice (409 `lease_lost`).
 //!
-//! Wake-ups: whoever queues work calls [`Wake::work_available`]; in one process a `Notify`
+//! Wake-ups: whoever queues work calls [`crate::state::Wake::work_available`]; in one process a `Notify`
 //! wakes the claimers, across servers on PostgreSQL `NOTIFY nbw_work` reaches the other
 //! servers' [`listen`] task. Claimers also recheck every second, for retries whose backoff ends.
 
 use std::time::Duration;
 
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use nbw_core::api::{
-    Claim, ErrorBody, ErrorDetail, Execution, ExecutionEvent, ExecutionResult, ExecutionState,
-    HeartbeatResponse, Origin, RetryPolicy,
+    Claim, Execution, ExecutionEvent, ExecutionResult, ExecutionState, HeartbeatResponse, Origin, RetryPolicy,
 };
-use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::app::AppState;
 use crate::artifacts::ArtifactKey;
 use crate::auth::AgentCaller;
 use crate::builds;
-use crate::crypto;
 use crate::db::{Db, Pg, now_ms, to_time};
-use crate::error::ApiError;
+use crate::error::{Error, Result};
 use crate::metrics::StateLabel;
+use crate::secrets;
+use crate::state::{AppState, WORK_CHANNEL};
 use crate::store::executions::{self, ExecutionRow};
 use crate::store::queue::{self as store, ClaimContext, Finish, Retry};
-
-/// The PostgreSQL channel that announces new work.
-pub const WORK_CHANNEL: &str = "nbw_work";
 
 /// The longest a claim waits for work.
 pub const MAX_WAIT: Duration = Duration::from_secs(30);
@@ -52,93 +45,13 @@ const REAP_EVERY: Duration = Duration::from_secs(1);
 /// The message of a lost execution.
 pub const LOST_MESSAGE: &str = "the agent stopped renewing its lease";
 
-/// Wakes claimers waiting for work, and event-stream readers waiting for events.
-#[derive(Debug, Default)]
-pub struct Wake {
-    notify: Notify,
-    events: Notify,
-}
-
-impl Wake {
-    /// Announces that executions were queued (or became due).
-    pub async fn work_available(&self, db: &Db) {
-        self.notify.notify_waiters();
-        if let Db::Postgres(pg) = db
-            && let Err(e) = sqlx::query("SELECT pg_notify($1, '')").bind(WORK_CHANNEL).execute(&pg.pool).await
-        {
-            tracing::warn!(error = %e, "could not NOTIFY other servers of new work");
-        }
-    }
-
-    /// Wakes local waiters only (a NOTIFY from another server arrived).
-    pub fn wake_local(&self) {
-        self.notify.notify_waiters();
-    }
-
-    /// Resolves at the next announcement. A waiter registers when this is called, so call it
-    /// before looking for work, then await it.
-    pub fn notified(&self) -> tokio::sync::futures::Notified<'_> {
-        self.notify.notified()
-    }
-
-    /// Announces that events were stored, or that an execution finished.
-    pub fn events_changed(&self) {
-        self.events.notify_waiters();
-    }
-
-    /// Resolves at the next [`Wake::events_changed`] of this process (readers also poll, for
-    /// events stored through another server). Call it before reading, then await it.
-    pub fn events_notified(&self) -> tokio::sync::futures::Notified<'_> {
-        self.events.notified()
-    }
-}
-
-/// A failure of the agent protocol: an [`ApiError`], or 409 `lease_lost` when the agent no
-/// longer holds the execution (its lease expired, it finished, or it was claimed again).
-#[derive(Debug, thiserror::Error)]
-pub enum QueueError {
-    /// 409 `lease_lost`.
-    #[error("{0}")]
-    LeaseLost(String),
-    /// Any other failure.
-    #[error(transparent)]
-    Api(#[from] ApiError),
-}
-
-impl From<sqlx::Error> for QueueError {
-    fn from(error: sqlx::Error) -> Self {
-        QueueError::Api(error.into())
-    }
-}
-
-impl From<anyhow::Error> for QueueError {
-    fn from(error: anyhow::Error) -> Self {
-        QueueError::Api(error.into())
-    }
-}
-
-impl IntoResponse for QueueError {
-    fn into_response(self) -> Response {
-        match self {
-            QueueError::LeaseLost(message) => {
-                let body = ErrorBody { error: ErrorDetail { code: "lease_lost".into(), message } };
-                (StatusCode::CONFLICT, axum::Json(body)).into_response()
-            }
-            QueueError::Api(error) => error.into_response(),
-        }
-    }
-}
-
-/// The result of an agent-protocol step.
-pub type QueueResult<T> = Result<T, QueueError>;
-
 fn lease_ms(state: &AppState) -> i64 {
     (state.config.lease_secs.max(1) * 1000) as i64
 }
 
 /// Takes the oldest claimable execution whose labels `agent` has, waiting up to `wait` (at most
 /// [`MAX_WAIT`]) for one to appear. `None` when the wait ends empty.
-pub async fn claim(state: &AppState, agent: &AgentCaller, wait: Duration) -> Result<Option<Claim>, ApiError> {
+pub async fn claim(state: &AppState, agent: &AgentCaller, wait: Duration) -> Result<Option<Claim>> {
     let deadline = tokio::time::Instant::now() + wait.min(MAX_WAIT);
     let labels = serde_json::to_string(&agent.labels).expect("labels serialize");
     loop {
@@ -164,7 +77,7 @@ pub async fn claim(state: &AppState, agent: &AgentCaller, wait: Duration) -> Res
     }
 }
 
-fn claim_of(state: &AppState, row: ExecutionRow, context: ClaimContext, now: i64) -> Result<Claim, ApiError> {
+fn claim_of(state: &AppState, row: ExecutionRow, context: ClaimContext, now: i64) -> Result<Claim> {
     let waited = (now - row.not_before.max(row.created_at)).max(0);
     state.metrics.claim_latency.observe(waited as f64 / 1000.0);
     // That execution's project's secrets only (the associated data binds each to its project).
@@ -172,7 +85,7 @@ fn claim_of(state: &AppState, row: ExecutionRow, context: ClaimContext, now: i64
         .sealed_secrets
         .iter()
         .map(|(name, sealed)| {
-            Ok((name.clone(), crypto::open(&state.keys.secrets, &row.project_id, name, sealed)?))
+            Ok((name.clone(), secrets::open(&state.keys.secrets, &row.project_id, name, sealed)?))
         })
         .collect::<anyhow::Result<_>>()?;
     let execution = row.to_api();
@@ -193,7 +106,7 @@ pub async fn heartbeat(
     state: &AppState,
     agent: &AgentCaller,
     running: &[String],
-) -> Result<HeartbeatResponse, ApiError> {
+) -> Result<HeartbeatResponse> {
     let now = now_ms();
     let lease_until = now + lease_ms(state);
     let mut cancel = Vec::new();
@@ -211,19 +124,19 @@ pub async fn heartbeat(
 
 /// The execution `id`, which `agent` must hold (running, on this agent): 404 when it never held
 /// it, 409 `lease_lost` when it no longer does.
-pub async fn held(state: &AppState, agent: &AgentCaller, id: &str) -> QueueResult<ExecutionRow> {
+pub async fn held(state: &AppState, agent: &AgentCaller, id: &str) -> Result<ExecutionRow> {
     let row = executions::get(&state.db, id)
         .await?
         .filter(|row| row.agent_id.as_deref() == Some(agent.agent_id.as_str()))
-        .ok_or_else(|| ApiError::not_found(format!("execution {id:?} held by this agent")))?;
+        .ok_or_else(|| Error::not_found(format!("execution {id:?} held by this agent")))?;
     if row.state() != ExecutionState::Running {
         return Err(lease_lost(&row));
     }
     Ok(row)
 }
 
-fn lease_lost(row: &ExecutionRow) -> QueueError {
-    QueueError::LeaseLost(format!(
+fn lease_lost(row: &ExecutionRow) -> Error {
+    Error::LeaseLost(format!(
         "execution {} is {}: this agent no longer holds it; stop running it",
         row.id,
         row.state().as_str()
@@ -231,7 +144,7 @@ fn lease_lost(row: &ExecutionRow) -> QueueError {
 }
 
 /// Checks an event kind: 1 to 64 of `A-Za-z0-9_.-`, and not `end` (the stream's own last event).
-fn check_kind(kind: &str) -> Result<(), ApiError> {
+fn check_kind(kind: &str) -> Result<(), Error> {
     let ok = !kind.is_empty()
         && kind.len() <= 64
         && kind.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
@@ -239,7 +152,7 @@ fn check_kind(kind: &str) -> Result<(), ApiError> {
     if ok {
         Ok(())
     } else {
-        Err(ApiError::invalid(format!(
+        Err(Error::invalid(format!(
             "event kind {kind:?} is not valid: use 1 to 64 of letters, digits, '_', '.', '-' (and not \"end\")"
         )))
     }
@@ -252,18 +165,16 @@ pub async fn record_events(
     agent: &AgentCaller,
     id: &str,
     events: &[ExecutionEvent],
-) -> QueueResult<()> {
+) -> Result<()> {
     for event in events {
         if event.seq == 0 || event.seq > i64::MAX as u64 {
-            return Err(
-                ApiError::invalid(format!("event sequence numbers start at 1; got {}", event.seq)).into()
-            );
+            return Err(Error::invalid(format!("event sequence numbers start at 1; got {}", event.seq)));
         }
         check_kind(&event.kind)?;
     }
     if !store::insert_events(&state.db, id, &agent.agent_id, events).await? {
         held(state, agent, id).await?;
-        return Err(ApiError::Internal(anyhow::anyhow!("execution {id} changed while storing events")).into());
+        return Err(Error::Internal(anyhow::anyhow!("execution {id} changed while storing events")));
     }
     if !events.is_empty() {
         state.wake.events_changed();
@@ -272,19 +183,13 @@ pub async fn record_events(
 }
 
 /// Stores the output notebook of an execution `agent` holds.
-pub async fn store_output(
-    state: &AppState,
-    agent: &AgentCaller,
-    id: &str,
-    notebook: Bytes,
-) -> QueueResult<()> {
+pub async fn store_output(state: &AppState, agent: &AgentCaller, id: &str, notebook: Bytes) -> Result<()> {
     held(state, agent, id).await?;
     if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&notebook) {
-        return Err(ApiError::BadRequest {
+        return Err(Error::Invalid {
             code: "invalid_json",
             message: format!("the output notebook is not JSON: {e}"),
-        }
-        .into());
+        });
     }
     let key = ArtifactKey::Output(id.to_owned());
     state.artifacts.put(&key, notebook).await?;
@@ -328,13 +233,12 @@ pub async fn complete(
     agent: &AgentCaller,
     id: &str,
     result: ExecutionResult,
-) -> QueueResult<Execution> {
+) -> Result<Execution> {
     if !result.state.is_final() || result.state == ExecutionState::Lost {
-        return Err(ApiError::invalid(format!(
+        return Err(Error::invalid(format!(
             "a result's state must be succeeded, failed, timed_out or cancelled; got {}",
             result.state.as_str()
-        ))
-        .into());
+        )));
     }
     let result_json = serde_json::to_string(&result).expect("results serialize");
     let now = now_ms();
@@ -352,7 +256,7 @@ pub async fn complete(
     let row = executions::get(&state.db, id)
         .await?
         .filter(|row| row.agent_id.as_deref() == Some(agent.agent_id.as_str()))
-        .ok_or_else(|| ApiError::not_found(format!("execution {id:?} held by this agent")))?;
+        .ok_or_else(|| Error::not_found(format!("execution {id:?} held by this agent")))?;
     let stored = row.result.as_deref().and_then(|r| serde_json::from_str::<ExecutionResult>(r).ok());
     let recorded = builds::as_recorded(&row.spec(), result.clone());
     match row.state() {
@@ -363,11 +267,10 @@ pub async fn complete(
             builds::register(state, &execution).await?;
             Ok(execution)
         }
-        other => Err(ApiError::Conflict(format!(
+        other => Err(Error::Conflict(format!(
             "execution {id} was already completed as {}; a different result cannot replace it",
             other.as_str()
-        ))
-        .into()),
+        ))),
     }
 }
 
@@ -411,7 +314,7 @@ async fn finished(state: &AppState, row: ExecutionRow, retry: Option<Retry>) -> 
 /// Marks executions whose lease expired before `now` as `lost` and queues their retries. Safe
 /// with several servers reaping at once: the transition is conditional and only its winner
 /// queues a retry. Returns how many it marked.
-pub async fn reap(state: &AppState, now: i64) -> Result<usize, ApiError> {
+pub async fn reap(state: &AppState, now: i64) -> Result<usize> {
     let result = serde_json::to_string(&ExecutionResult {
         state: ExecutionState::Lost,
         message: Some(LOST_MESSAGE.into()),

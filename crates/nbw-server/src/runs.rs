@@ -8,41 +8,50 @@
 
 use std::collections::BTreeMap;
 
-use nbw_core::api::{ContainerImage, DOCKER_LABEL, Execution, ExecutionSpec, Origin, Role, WorkflowSpec};
+use nbw_core::api::{
+    ContainerImage, CreateExecution, DOCKER_LABEL, Execution, ExecutionSpec, Origin, Role, WorkflowSpec,
+};
 use nbw_core::params::Parameters;
 
-use crate::app::AppState;
 use crate::db::now_ms;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
+use crate::state::AppState;
 use crate::store::bundles::{self, BundleRow};
 use crate::store::executions::{self, NewExecution};
 use crate::store::workflows::WorkflowRow;
 use crate::store::{projects, runtimes};
 
+/// The origins a user may claim for a run: `web` (default) and `cli`.
+pub fn user_origin(origin: Option<Origin>) -> Result<Origin> {
+    match origin.unwrap_or(Origin::Web) {
+        origin @ (Origin::Web | Origin::Cli) => Ok(origin),
+        other => Err(Error::invalid(format!(
+            "origin {:?} is reserved for the server; use web or cli",
+            other.prefix()
+        ))),
+    }
+}
+
 /// The bundle of `version`, or the project's latest.
-pub async fn resolve_bundle(
-    state: &AppState,
-    project_id: &str,
-    version: Option<&str>,
-) -> ApiResult<BundleRow> {
+pub async fn resolve_bundle(state: &AppState, project_id: &str, version: Option<&str>) -> Result<BundleRow> {
     match version {
         Some(version) => bundles::by_version(&state.db, project_id, version)
             .await?
-            .ok_or_else(|| ApiError::not_found(format!("bundle version {version:?}"))),
+            .ok_or_else(|| Error::not_found(format!("bundle version {version:?}"))),
         None => bundles::latest(&state.db, project_id)
             .await?
-            .ok_or_else(|| ApiError::invalid("the project has no bundle yet: push one first (`nbw push`)")),
+            .ok_or_else(|| Error::invalid("the project has no bundle yet: push one first (`nbw push`)")),
     }
 }
 
 /// Refuses a notebook the bundle does not hold, naming the ones it does.
-pub fn check_notebook(bundle: &BundleRow, notebook: &str) -> ApiResult<()> {
+pub fn check_notebook(bundle: &BundleRow, notebook: &str) -> Result<()> {
     let notebooks = bundle.notebooks();
     if notebooks.iter().any(|n| n == notebook) {
         return Ok(());
     }
     let known = if notebooks.is_empty() { "none".to_owned() } else { notebooks.join(", ") };
-    Err(ApiError::BadRequest {
+    Err(Error::Invalid {
         code: "unknown_notebook",
         message: format!("bundle {:?} has no notebook {notebook:?}; it has: {known}", bundle.version),
     })
@@ -50,19 +59,19 @@ pub fn check_notebook(bundle: &BundleRow, notebook: &str) -> ApiResult<()> {
 
 /// Checks a run's runtime (1 to 64 of `A-Za-z0-9_.-`, as `nbw.yaml` allows) and that a
 /// runtime version comes with its runtime.
-pub fn check_runtime(runtime: Option<&str>, version: Option<&str>) -> ApiResult<()> {
+pub fn check_runtime(runtime: Option<&str>, version: Option<&str>) -> Result<()> {
     match (runtime, version) {
         (Some(name), _) => check_runtime_name(name),
         (None, Some(_)) => {
-            Err(ApiError::invalid("runtime_version needs runtime: name the runtime it is a version of"))
+            Err(Error::invalid("runtime_version needs runtime: name the runtime it is a version of"))
         }
         (None, None) => Ok(()),
     }
 }
 
 /// Checks a runtime name.
-pub fn check_runtime_name(name: &str) -> ApiResult<()> {
-    ApiError::require(nbw_core::project::valid_workflow_name(name), "invalid_name", || {
+pub fn check_runtime_name(name: &str) -> Result<()> {
+    Error::require(nbw_core::project::valid_workflow_name(name), "invalid_name", || {
         format!("runtime name {name:?} is not valid: use 1 to 64 of letters, digits, '_', '.', '-'")
     })
 }
@@ -74,7 +83,7 @@ pub async fn resolve_container(
     project_id: &str,
     runtime: Option<&str>,
     version: Option<&str>,
-) -> ApiResult<Option<ContainerImage>> {
+) -> Result<Option<ContainerImage>> {
     check_runtime(runtime, version)?;
     let Some(name) = runtime else { return Ok(None) };
     if let Some(row) = runtimes::find(&state.db, project_id, name, version).await? {
@@ -84,7 +93,7 @@ pub async fn resolve_container(
     if built.is_empty() {
         let project =
             projects::get(&state.db, project_id, Role::Viewer).await?.map(|p| p.name).unwrap_or_default();
-        return Err(ApiError::BadRequest {
+        return Err(Error::Invalid {
             code: "runtime_not_built",
             message: format!(
                 "runtime {name:?} has no built image in project {project:?}: build it with `nbw runtime build {name}`"
@@ -92,7 +101,7 @@ pub async fn resolve_container(
         });
     }
     let versions: Vec<&str> = built.iter().map(|row| row.version.as_str()).collect();
-    Err(ApiError::NotFound(format!(
+    Err(Error::NotFound(format!(
         "runtime {name:?} has no version {:?}; built versions, newest first: {}",
         version.unwrap_or_default(),
         versions.join(", ")
@@ -105,7 +114,7 @@ pub async fn workflow_spec(
     project_id: &str,
     spec: &WorkflowSpec,
     overrides: Parameters,
-) -> ApiResult<ExecutionSpec> {
+) -> Result<ExecutionSpec> {
     let bundle = resolve_bundle(state, project_id, spec.bundle_version.as_deref()).await?;
     check_notebook(&bundle, &spec.notebook)?;
     let container =
@@ -151,7 +160,7 @@ pub struct Enqueue {
 }
 
 /// Queues an execution and wakes waiting agents. `None` when a scheduled fire happened already.
-pub async fn enqueue(state: &AppState, request: Enqueue) -> ApiResult<Option<Execution>> {
+pub async fn enqueue(state: &AppState, request: Enqueue) -> Result<Option<Execution>> {
     let id = request.origin.new_id();
     let fire = match (request.fire_at, &request.workflow_id) {
         (Some(at), Some(workflow)) => Some((format!("{workflow}@{at}"), at)),
@@ -180,7 +189,7 @@ pub async fn enqueue(state: &AppState, request: Enqueue) -> ApiResult<Option<Exe
     state.wake.work_available(&state.db).await;
     let row = executions::get(&state.db, &id)
         .await?
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("execution {id} vanished")))?;
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("execution {id} vanished")))?;
     Ok(Some(row.to_api()))
 }
 
@@ -192,7 +201,7 @@ pub async fn enqueue_workflow(
     overrides: Parameters,
     created_by: Option<String>,
     fire_at: Option<i64>,
-) -> ApiResult<Option<Execution>> {
+) -> Result<Option<Execution>> {
     let spec = workflow.spec();
     let execution_spec = workflow_spec(state, &workflow.project_id, &spec, overrides).await?;
     enqueue(
@@ -208,4 +217,49 @@ pub async fn enqueue_workflow(
         },
     )
     .await
+}
+
+/// Queues a run of a notebook of a bundle (the latest by default), in a runtime's image when
+/// `input.runtime` is set, asked for by the user `created_by`.
+pub async fn run_notebook(
+    state: &AppState,
+    project_id: &str,
+    input: CreateExecution,
+    created_by: String,
+) -> Result<Execution> {
+    let origin = user_origin(input.origin)?;
+    let bundle = resolve_bundle(state, project_id, input.bundle_version.as_deref()).await?;
+    check_notebook(&bundle, &input.notebook)?;
+    let container =
+        resolve_container(state, project_id, input.runtime.as_deref(), input.runtime_version.as_deref())
+            .await?;
+    let spec = ExecutionSpec {
+        notebook: input.notebook,
+        parameters: input.parameters,
+        bundle_id: bundle.id,
+        bundle_version: bundle.version,
+        bundle_digest: bundle.digest,
+        runtime: input.runtime,
+        runtime_version: container.as_ref().map(|c| c.version.clone()),
+        container,
+        build: None,
+        volumes: Vec::new(),
+        timeout_secs: input.timeout_secs,
+        cell_timeout_secs: None,
+        retries: Default::default(),
+        notifications: Vec::new(),
+    };
+    let request = Enqueue {
+        project_id: project_id.to_owned(),
+        origin,
+        spec,
+        labels: input.labels,
+        workflow_id: None,
+        created_by: Some(created_by),
+        fire_at: None,
+    };
+    let execution = enqueue(state, request)
+        .await?
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("an unscheduled run cannot collide")))?;
+    Ok(execution)
 }

@@ -11,7 +11,7 @@ use support::{TestServer, assert_error};
 /// Creates a user with a real (argon2id) password.
 async fn user_with_password(server: &TestServer, username: &str, password: &str, is_admin: bool) {
     let input = CreateUser { username: username.into(), password: password.into(), is_admin };
-    nbw_server::api::users::create_user(&server.state.db, input).await.expect("create user");
+    nbw_server::auth::accounts::create_user(&server.state.db, input).await.expect("create user");
 }
 
 async fn login(server: &TestServer, username: &str, password: &str) -> (StatusCode, Value) {

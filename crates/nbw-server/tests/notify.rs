@@ -108,7 +108,7 @@ async fn project(backend: support::Backend) -> (TestServer, String, String) {
 }
 
 async fn secret(server: &TestServer, project_id: &str, name: &str, value: &str) {
-    nbw_server::crypto::write_secret(&server.state, project_id, name, value).await.unwrap();
+    nbw_server::secrets::write_secret(&server.state, project_id, name, value).await.unwrap();
 }
 
 fn notification(channel: NotifyChannel, url_secret: &str, on: &[NotifyOn]) -> Notification {
@@ -439,7 +439,7 @@ both_backends!(two_delivery_loops_never_send_one_row_twice, |backend| async move
 
     // A second server: its own connection pool on the same database, the same key.
     let db = nbw_server::db::Db::connect(&server.database_url).await.unwrap();
-    let other = nbw_server::app::AppState::new(
+    let other = nbw_server::state::AppState::new(
         db,
         (*server.state.config).clone(),
         nbw_server::auth::Keys::from_secret(&[42; 32]),

@@ -83,10 +83,10 @@ both_backends!(claims_match_labels_and_carry_only_their_projects_secrets, |backe
     let f = Fixture::new(backend).await;
     let alpha = f.project("alpha").await;
     let beta = f.project("beta").await;
-    nbw_server::crypto::write_secret(&f.server.state, &alpha.id, "ALPHA_TOKEN", "alpha-secret-value")
+    nbw_server::secrets::write_secret(&f.server.state, &alpha.id, "ALPHA_TOKEN", "alpha-secret-value")
         .await
         .unwrap();
-    nbw_server::crypto::write_secret(&f.server.state, &beta.id, "BETA_TOKEN", "beta-secret-value")
+    nbw_server::secrets::write_secret(&f.server.state, &beta.id, "BETA_TOKEN", "beta-secret-value")
         .await
         .unwrap();
     let needs_gpu = f.enqueue(&alpha, &[("gpu", "yes")], RetryPolicy::default()).await;
@@ -467,18 +467,15 @@ async fn work_queued_on_one_server_wakes_a_claim_waiting_on_another() {
     let agent = f.agent("waiter", json!({})).await;
 
     let dir = nbw_testkit::tempdir();
-    let db = nbw_server::db::Db::connect(&f.server.database_url).await.unwrap();
-    let state = nbw_server::app::AppState::new(
-        db,
-        support::test_config(dir.path()),
-        nbw_server::auth::Keys::from_secret(&[42; 32]),
-        nbw_server::artifacts::Artifacts::in_memory(),
-    );
+    let other = support::TestServer::on_database(
+        support::Backend::Postgres,
+        f.server.database_url.clone(),
+        dir,
+        |_| {},
+    )
+    .await;
     let shutdown = tokio_util::sync::CancellationToken::new();
-    let loops = nbw_server::queue::spawn_loops(&state, &shutdown);
-    let other =
-        support::TestServer::serve(state, support::Backend::Postgres, f.server.database_url.clone(), dir)
-            .await;
+    let loops = nbw_server::queue::spawn_loops(&other.state, &shutdown);
     tokio::time::sleep(Duration::from_millis(500)).await; // the listener connects
 
     let waiting = long_poll_claim(&other.base, &agent.token);

@@ -7,14 +7,15 @@ mod support;
 
 use chrono::{DateTime, Duration, Utc};
 use nbw_core::api::{FireError, WorkflowSpec};
-use nbw_server::app::AppState;
 use nbw_server::artifacts::Artifacts;
 use nbw_server::auth::Keys;
 use nbw_server::db::{Db, Pg, to_time};
+use nbw_server::scheduler::schedule;
 use nbw_server::scheduler::{self, TickReport};
+use nbw_server::state::AppState;
 use nbw_server::store::runtimes::{NewRuntime, OnConflict};
 use nbw_server::store::workflows::{self, WorkflowRow};
-use nbw_server::{on_db, schedule, store};
+use nbw_server::{on_db, store};
 use serde_json::{Value, json};
 use support::{Backend, TestServer};
 use tokio_util::sync::CancellationToken;

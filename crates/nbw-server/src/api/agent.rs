@@ -15,11 +15,12 @@ use nbw_core::api::{
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
-use crate::auth::AgentCaller;
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{Json, Path};
-use crate::queue::{self, QueueResult};
+use super::error::ApiResult;
+use super::extract::{Json, Path};
+use crate::auth::{AgentCaller, agents};
+use crate::error::Error;
+use crate::queue;
+use crate::state::AppState;
 use crate::store::queue as store;
 
 /// Agent protocol routes. The output upload reads its own body with the configured limit.
@@ -43,16 +44,7 @@ async fn hello(
     agent: AgentCaller,
     Json(input): Json<AgentHello>,
 ) -> ApiResult<Json<Agent>> {
-    if let Some(labels) = &input.labels {
-        if labels.keys().any(|k| k.is_empty() || k.len() > 64) {
-            return Err(ApiError::invalid("label keys must have 1 to 64 characters"));
-        }
-        store::set_agent_labels(&state.db, &agent.agent_id, labels).await?;
-        state.agent_tokens.forget(&agent.agent_id);
-    }
-    tracing::info!(agent = %agent.agent_id, version = input.version.as_deref().unwrap_or("?"), "agent connected");
-    let found = store::agent_by_id(&state.db, &agent.agent_id).await?;
-    Ok(Json(found.ok_or_else(|| ApiError::not_found("agent"))?))
+    Ok(Json(agents::hello(&state, &agent, &input).await?))
 }
 
 /// Takes the oldest queued execution whose labels this agent has, waiting up to `wait_secs`
@@ -92,7 +84,7 @@ async fn post_events(
     agent: AgentCaller,
     Path(id): Path<String>,
     Json(batch): Json<EventBatch>,
-) -> QueueResult<StatusCode> {
+) -> ApiResult<StatusCode> {
     queue::record_events(&state, &agent, &id, &batch.events).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -107,11 +99,11 @@ async fn upload_output(
     agent: AgentCaller,
     Path(id): Path<String>,
     body: Body,
-) -> QueueResult<StatusCode> {
+) -> ApiResult<StatusCode> {
     let limit = state.config.max_output_bytes;
     let bytes =
         axum::body::to_bytes(body, usize::try_from(limit).unwrap_or(usize::MAX)).await.map_err(|_| {
-            ApiError::TooLarge(format!(
+            Error::TooLarge(format!(
                 "the output notebook is larger than the server's limit of {limit} bytes (max_output_bytes)"
             ))
         })?;
@@ -130,7 +122,7 @@ async fn complete(
     agent: AgentCaller,
     Path(id): Path<String>,
     Json(complete): Json<Complete>,
-) -> QueueResult<Json<Execution>> {
+) -> ApiResult<Json<Execution>> {
     Ok(Json(queue::complete(&state, &agent, &id, complete.result).await?))
 }
 
@@ -143,7 +135,7 @@ async fn download_bundle(
     agent: AgentCaller,
     Path(digest): Path<String>,
 ) -> ApiResult<Response> {
-    let not_found = || ApiError::not_found(format!("bundle {digest:?} of an execution this agent runs"));
+    let not_found = || Error::not_found(format!("bundle {digest:?} of an execution this agent runs"));
     let running = store::running_on(&state.db, &agent.agent_id).await?;
     let spec = running
         .iter()

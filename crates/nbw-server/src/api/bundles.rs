@@ -11,14 +11,15 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
+use super::error::ApiResult;
+use super::extract::{Json, Path, Query};
 use crate::artifacts::ArtifactKey;
 use crate::auth::UserCaller;
 use crate::auth::access::require_role;
-use crate::db::is_unique_violation;
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{Json, Path, Query};
-use crate::store::bundles;
+use crate::bundles;
+use crate::error::Error;
+use crate::state::AppState;
+use crate::store::bundles as rows;
 
 /// Bundle routes. The upload route reads its own body with the configured limit.
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -27,18 +28,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .layer(DefaultBodyLimit::disable())
         .routes(routes!(get_bundle))
         .routes(routes!(download_bundle))
-}
-
-/// Checks a version label: 1 to 128 of `A-Za-z0-9._+-` (what `git describe` prints).
-fn check_version(version: &str) -> ApiResult<()> {
-    let ok = !version.is_empty()
-        && version.len() <= 128
-        && version.bytes().all(|b| b.is_ascii_alphanumeric() || b"._+-".contains(&b));
-    ApiError::require(ok, "invalid_version", || {
-        format!(
-            "bundle version {version:?} is not valid: use 1 to 128 of letters, digits, '.', '_', '+', '-'"
-        )
-    })
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -62,59 +51,16 @@ async fn upload_bundle(
     body: Body,
 ) -> ApiResult<(StatusCode, Json<Bundle>)> {
     let access = require_role(&state.db, &project, &caller, Role::Editor).await?;
-    check_version(&query.version)?;
+    bundles::check_version(&query.version)?;
     let limit = state.config.max_bundle_bytes;
     let bytes = axum::body::to_bytes(body, limit as usize).await.map_err(|_| {
-        ApiError::TooLarge(format!(
+        Error::TooLarge(format!(
             "the bundle is larger than the server's limit of {limit} bytes (max_bundle_bytes)"
         ))
     })?;
-    store_bundle(&state, &access.project_id, &query.version, bytes, &caller.user_id).await
-}
-
-/// Checks and stores a bundle under `version`: a no-op (200) when that version holds the same
-/// archive, a conflict when it holds another, else stored by digest and recorded (201).
-pub async fn store_bundle(
-    state: &AppState,
-    project_id: &str,
-    version: &str,
-    bytes: Bytes,
-    uploaded_by: &str,
-) -> ApiResult<(StatusCode, Json<Bundle>)> {
-    let limit = state.config.max_bundle_bytes;
-    let checked = nbw_bundle::check(&bytes, limit)
-        .map_err(|e| ApiError::BadRequest { code: "invalid_bundle", message: e.to_string() })?;
-    if let Some(existing) = bundles::by_version(&state.db, project_id, version).await? {
-        return if existing.digest == checked.digest {
-            Ok((StatusCode::OK, Json(existing.to_api())))
-        } else {
-            Err(ApiError::Conflict(format!(
-                "version {version:?} exists with different content; push a new version"
-            )))
-        };
-    }
-    let key = ArtifactKey::Bundle(checked.digest.clone());
-    if !state.artifacts.exists(&key).await? {
-        state.artifacts.put(&key, bytes.clone()).await?;
-    }
-    let inserted = bundles::insert(
-        &state.db,
-        project_id,
-        version,
-        &checked.digest,
-        checked.format,
-        bytes.len() as u64,
-        &checked.notebooks,
-        uploaded_by,
-    )
-    .await;
-    match inserted {
-        Ok(row) => Ok((StatusCode::CREATED, Json(row.to_api()))),
-        Err(e) if is_unique_violation(&e) => {
-            Err(ApiError::Conflict(format!("version {version:?} was just uploaded")))
-        }
-        Err(e) => Err(e.into()),
-    }
+    let stored = bundles::store(&state, &access.project_id, &query.version, bytes, &caller.user_id).await?;
+    let status = if stored.created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(stored.bundle)))
 }
 
 /// The project's bundles, newest first.
@@ -126,7 +72,7 @@ async fn list_bundles(
     Path(project): Path<String>,
 ) -> ApiResult<Json<Vec<Bundle>>> {
     let access = require_role(&state.db, &project, &caller, Role::Viewer).await?;
-    Ok(Json(bundles::list(&state.db, &access.project_id).await?.iter().map(|b| b.to_api()).collect()))
+    Ok(Json(rows::list(&state.db, &access.project_id).await?.iter().map(|b| b.to_api()).collect()))
 }
 
 /// One bundle's record.
@@ -139,9 +85,9 @@ async fn get_bundle(
     Path((project, version)): Path<(String, String)>,
 ) -> ApiResult<Json<Bundle>> {
     let access = require_role(&state.db, &project, &caller, Role::Viewer).await?;
-    let row = bundles::by_version(&state.db, &access.project_id, &version)
+    let row = rows::by_version(&state.db, &access.project_id, &version)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("bundle {version:?}")))?;
+        .ok_or_else(|| Error::not_found(format!("bundle {version:?}")))?;
     Ok(Json(row.to_api()))
 }
 
@@ -155,9 +101,9 @@ async fn download_bundle(
     Path((project, version)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let access = require_role(&state.db, &project, &caller, Role::Viewer).await?;
-    let row = bundles::by_version(&state.db, &access.project_id, &version)
+    let row = rows::by_version(&state.db, &access.project_id, &version)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("bundle {version:?}")))?;
+        .ok_or_else(|| Error::not_found(format!("bundle {version:?}")))?;
     archive_response(&state, &row.digest, &row.format).await
 }
 
@@ -165,7 +111,7 @@ async fn download_bundle(
 pub async fn archive_response(state: &AppState, digest: &str, format: &str) -> ApiResult<Response> {
     let bytes: Bytes =
         state.artifacts.get(&ArtifactKey::Bundle(digest.to_owned())).await?.ok_or_else(|| {
-            ApiError::Internal(anyhow::anyhow!(
+            Error::Internal(anyhow::anyhow!(
                 "bundle {digest} is recorded but missing from the artifact store"
             ))
         })?;

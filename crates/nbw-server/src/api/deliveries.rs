@@ -8,11 +8,11 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
+use super::error::ApiResult;
+use super::extract::{Json, Path, Query};
 use crate::auth::UserCaller;
 use crate::auth::access::require_role;
-use crate::error::ApiResult;
-use crate::extract::{Json, Path, Query};
+use crate::state::AppState;
 use crate::store::outbox;
 
 /// Delivery routes.

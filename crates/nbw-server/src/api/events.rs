@@ -18,11 +18,12 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::error::ApiResult;
+use super::extract::{Path, Query};
 use crate::api::executions::visible_execution;
-use crate::app::AppState;
 use crate::auth::UserCaller;
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{Path, Query};
+use crate::error::Error;
+use crate::state::AppState;
 use crate::store::queue as store;
 
 /// How often a live stream reads the store without a local wake-up (events stored through
@@ -61,12 +62,12 @@ async fn stream_events(
 ) -> ApiResult<impl IntoResponse> {
     visible_execution(&state, &caller, &id, Role::Viewer).await?;
     let after = match headers.get("last-event-id") {
-        Some(value) => value.to_str().ok().and_then(|v| v.trim().parse::<u64>().ok()).ok_or_else(|| {
-            ApiError::BadRequest {
+        Some(value) => {
+            value.to_str().ok().and_then(|v| v.trim().parse::<u64>().ok()).ok_or_else(|| Error::Invalid {
                 code: "invalid_header",
                 message: "Last-Event-ID must be the sequence number of an event".into(),
-            }
-        })?,
+            })?
+        }
         None => query.after.unwrap_or(0),
     };
     let tail = Tail { state, id, after, pending: VecDeque::new(), done: false };

@@ -5,19 +5,20 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use nbw_core::api::{CreateExecution, Execution, ExecutionSpec, ExecutionState, Page, Role};
+use nbw_core::api::{CreateExecution, Execution, ExecutionState, Page, Role};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
+use super::error::ApiResult;
+use super::extract::{Json, Path, Query};
 use crate::artifacts::ArtifactKey;
 use crate::auth::UserCaller;
 use crate::auth::access::{ProjectAccess, require_role, require_role_by_id};
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{Json, Path, Query};
-use crate::runs::{self, Enqueue};
+use crate::error::Error;
+use crate::runs;
+use crate::state::AppState;
 use crate::store::executions::{self, ExecutionRow, Filter};
 use crate::store::workflows;
 
@@ -43,44 +44,7 @@ async fn create_execution(
     Json(input): Json<CreateExecution>,
 ) -> ApiResult<(StatusCode, Json<Execution>)> {
     let access = require_role(&state.db, &project, &caller, Role::Editor).await?;
-    let origin = super::workflows::user_origin(input.origin)?;
-    let bundle = runs::resolve_bundle(&state, &access.project_id, input.bundle_version.as_deref()).await?;
-    runs::check_notebook(&bundle, &input.notebook)?;
-    let container = runs::resolve_container(
-        &state,
-        &access.project_id,
-        input.runtime.as_deref(),
-        input.runtime_version.as_deref(),
-    )
-    .await?;
-    let spec = ExecutionSpec {
-        notebook: input.notebook,
-        parameters: input.parameters,
-        bundle_id: bundle.id,
-        bundle_version: bundle.version,
-        bundle_digest: bundle.digest,
-        runtime: input.runtime,
-        runtime_version: container.as_ref().map(|c| c.version.clone()),
-        container,
-        build: None,
-        volumes: Vec::new(),
-        timeout_secs: input.timeout_secs,
-        cell_timeout_secs: None,
-        retries: Default::default(),
-        notifications: Vec::new(),
-    };
-    let request = Enqueue {
-        project_id: access.project_id,
-        origin,
-        spec,
-        labels: input.labels,
-        workflow_id: None,
-        created_by: Some(caller.user_id),
-        fire_at: None,
-    };
-    let execution = runs::enqueue(&state, request)
-        .await?
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("an unscheduled run cannot collide")))?;
+    let execution = runs::run_notebook(&state, &access.project_id, input, caller.user_id).await?;
     Ok((StatusCode::CREATED, Json(execution)))
 }
 
@@ -102,7 +66,7 @@ struct ListQuery {
 }
 
 fn parse_cursor(cursor: &str) -> ApiResult<(i64, String)> {
-    let bad = || ApiError::BadRequest {
+    let bad = || Error::Invalid {
         code: "invalid_cursor",
         message: "cursor is not one this server gave; start again without it".into(),
     };
@@ -125,7 +89,7 @@ async fn list_executions(
         Some(name) => Some(
             workflows::by_name(&state.db, &access.project_id, name)
                 .await?
-                .ok_or_else(|| ApiError::not_found(format!("workflow {name:?}")))?
+                .ok_or_else(|| Error::not_found(format!("workflow {name:?}")))?
                 .id,
         ),
         None => None,
@@ -157,13 +121,13 @@ pub async fn visible_execution(
     id: &str,
     min: Role,
 ) -> ApiResult<(ExecutionRow, ProjectAccess)> {
-    let not_found = || ApiError::not_found(format!("execution {id:?}"));
+    let not_found = || Error::not_found(format!("execution {id:?}"));
     let row = executions::get(&state.db, id).await?.ok_or_else(not_found)?;
     let access =
         require_role_by_id(&state.db, &row.project_id, caller, Role::Viewer, &format!("execution {id:?}"))
             .await?;
     if access.role < min {
-        return Err(ApiError::Forbidden(format!(
+        return Err(Error::Forbidden(format!(
             "this needs the {} role in project {:?}",
             min.as_str(),
             access.name
@@ -197,11 +161,11 @@ async fn cancel_execution(
 ) -> ApiResult<Json<Execution>> {
     let (row, _) = visible_execution(&state, &caller, &id, Role::Editor).await?;
     if row.state().is_final() {
-        return Err(ApiError::Conflict(format!("execution {id} is already {}", row.state().as_str())));
+        return Err(Error::Conflict(format!("execution {id} is already {}", row.state().as_str())));
     }
     let row = executions::request_cancel(&state.db, &id)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("execution {id:?}")))?;
+        .ok_or_else(|| Error::not_found(format!("execution {id:?}")))?;
     Ok(Json(row.to_api()))
 }
 
@@ -216,7 +180,7 @@ async fn download_output(
 ) -> ApiResult<Response> {
     let (row, _) = visible_execution(&state, &caller, &id, Role::Viewer).await?;
     let missing =
-        || ApiError::not_found(format!("output notebook of {id} (the execution has not stored one yet)"));
+        || Error::not_found(format!("output notebook of {id} (the execution has not stored one yet)"));
     row.output_key.as_ref().ok_or_else(missing)?;
     let bytes = state.artifacts.get(&ArtifactKey::Output(row.id.clone())).await?.ok_or_else(missing)?;
     let name = format!("{}.ipynb", row.id);

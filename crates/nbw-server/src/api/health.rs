@@ -6,8 +6,8 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 
-use crate::app::AppState;
 use crate::on_db;
+use crate::state::AppState;
 
 /// Health, readiness and metrics routes (not part of the OpenAPI document).
 pub fn routes() -> Router<AppState> {

@@ -6,11 +6,12 @@ use nbw_core::api::{CreateProject, Member, Project, Role, SetMember};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
+use super::error::ApiResult;
+use super::extract::{Json, Path};
 use crate::auth::UserCaller;
 use crate::auth::access::require_role;
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{Json, Path};
+use crate::error::Error;
+use crate::state::AppState;
 use crate::store::{projects, users};
 
 /// Project routes.
@@ -22,17 +23,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(set_member, remove_member))
 }
 
-/// Checks a project name: 1 to 64 of `a-z0-9_-`, starting with a letter or digit.
-pub fn check_project_name(name: &str) -> ApiResult<()> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
-        && name.as_bytes()[0].is_ascii_alphanumeric();
-    ApiError::require(ok, "invalid_name", || {
-        format!(
-            "project name {name:?} is not valid: use 1 to 64 lower-case letters, digits, '_' or '-', starting with a letter or digit"
-        )
-    })
+/// Checks a project name with the project file's rule (nbw-core's).
+fn check_project_name(name: &str) -> ApiResult<()> {
+    nbw_core::project::check_project_name(name)
+        .map_err(|message| Error::Invalid { code: "invalid_name", message })
 }
 
 /// The caller's projects.
@@ -51,11 +45,10 @@ async fn create_project(
     Json(input): Json<CreateProject>,
 ) -> ApiResult<(StatusCode, Json<Project>)> {
     check_project_name(&input.name)?;
-    let project = projects::create(&state.db, &input.name, &input.description, &caller.user_id)
-        .await?
-        .ok_or_else(|| {
-            ApiError::Conflict(format!("a project named {:?} exists already; pick another name", input.name))
-        })?;
+    let project =
+        projects::create(&state.db, &input.name, &input.description, &caller.user_id).await?.ok_or_else(
+            || Error::Conflict(format!("a project named {:?} exists already; pick another name", input.name)),
+        )?;
     Ok((StatusCode::CREATED, Json(project)))
 }
 
@@ -71,7 +64,7 @@ async fn get_project(
     let access = require_role(&state.db, &name, &caller, Role::Viewer).await?;
     let project = projects::get(&state.db, &access.project_id, access.role)
         .await?
-        .ok_or_else(|| ApiError::not_found("project"))?;
+        .ok_or_else(|| Error::not_found("project"))?;
     Ok(Json(project))
 }
 
@@ -115,7 +108,7 @@ async fn set_member(
     let access = require_role(&state.db, &name, &caller, Role::Owner).await?;
     let user = users::by_username(&state.db, &username)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("user {username:?}")))?;
+        .ok_or_else(|| Error::not_found(format!("user {username:?}")))?;
     if input.role != Role::Owner {
         ensure_another_owner(&state, &access.project_id, &user.id).await?;
     }
@@ -135,10 +128,10 @@ async fn remove_member(
     let access = require_role(&state.db, &name, &caller, Role::Owner).await?;
     let user = users::by_username(&state.db, &username)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("user {username:?}")))?;
+        .ok_or_else(|| Error::not_found(format!("user {username:?}")))?;
     ensure_another_owner(&state, &access.project_id, &user.id).await?;
     if !projects::remove_member(&state.db, &access.project_id, &user.id).await? {
-        return Err(ApiError::not_found(format!("member {username:?}")));
+        return Err(Error::not_found(format!("member {username:?}")));
     }
     Ok(StatusCode::NO_CONTENT)
 }
@@ -148,7 +141,7 @@ async fn ensure_another_owner(state: &AppState, project_id: &str, user_id: &str)
     let owners =
         projects::members(&state.db, project_id).await?.into_iter().filter(|m| m.role == Role::Owner);
     if owners.filter(|m| m.user_id != user_id).count() == 0 {
-        return Err(ApiError::Conflict(
+        return Err(Error::Conflict(
             "a project needs at least one owner: make someone else owner first".into(),
         ));
     }

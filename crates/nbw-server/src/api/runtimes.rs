@@ -9,14 +9,15 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
+use super::error::ApiResult;
+use super::extract::{Json, Path, Query};
 use crate::auth::UserCaller;
 use crate::auth::access::require_role;
 use crate::builds;
 use crate::db::{is_unique_violation, now_ms};
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{Json, Path, Query};
+use crate::error::Error;
 use crate::runs;
+use crate::state::AppState;
 use crate::store::runtimes::{self, NewRuntime, OnConflict, RuntimeRow};
 
 /// Runtime routes.
@@ -61,7 +62,7 @@ async fn register_runtime(
     let access = require_role(&state.db, &project, &caller, Role::Editor).await?;
     runs::check_runtime_name(&input.name)?;
     if input.version.is_empty() || input.image.is_empty() {
-        return Err(ApiError::invalid("version and image must not be empty"));
+        return Err(Error::invalid("version and image must not be empty"));
     }
     let new = NewRuntime {
         name: input.name,
@@ -72,7 +73,7 @@ async fn register_runtime(
     };
     match runtimes::insert(&state.db, &access.project_id, &new, OnConflict::Refuse, now_ms()).await {
         Ok(row) => Ok((StatusCode::CREATED, Json(row.to_api()))),
-        Err(e) if is_unique_violation(&e) => Err(ApiError::Conflict(format!(
+        Err(e) if is_unique_violation(&e) => Err(Error::Conflict(format!(
             "runtime {} version {} is registered already; a build of that version replaces it",
             new.name, new.version
         ))),

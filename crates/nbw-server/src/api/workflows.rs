@@ -1,23 +1,21 @@
-//! Workflows: create, list, show, edit, delete, enable, disable, and run now. Every change
-//! recomputes the next fire time at once, so the scheduler's next tick sees it.
+//! Workflows: create, list, show, edit, delete, enable, disable, and run now; the rules and
+//! the next fire time are [`crate::workflows`]'.
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::Utc;
-use nbw_core::api::{Execution, Origin, Role, RunWorkflow, Workflow, WorkflowInput, WorkflowSpec};
-use nbw_core::container::Volume;
+use nbw_core::api::{Execution, Role, RunWorkflow, Workflow, WorkflowInput};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
+use super::error::ApiResult;
+use super::extract::{Json, Path};
 use crate::auth::UserCaller;
-use crate::auth::access::{ProjectAccess, require_role};
-use crate::db::is_unique_violation;
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{Json, Path};
+use crate::auth::access::require_role;
+use crate::error::Error;
 use crate::runs;
-use crate::schedule;
-use crate::store::workflows::{self, WorkflowRow};
+use crate::state::AppState;
+use crate::store::workflows::WorkflowRow;
+use crate::workflows;
 
 /// Workflow routes.
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -29,51 +27,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(run_workflow))
 }
 
-/// Checks a workflow name: 1 to 64 of `A-Za-z0-9_.-`.
-fn check_name(name: &str) -> ApiResult<()> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
-    ApiError::require(ok, "invalid_name", || {
-        format!("workflow name {name:?} is not valid: use 1 to 64 of letters, digits, '_', '.', '-'")
-    })
-}
-
-/// Checks what can be checked without a bundle, and computes the next fire time.
-fn validate(spec: &WorkflowSpec, enabled: bool) -> ApiResult<Option<i64>> {
-    if spec.notebook.trim().is_empty() || !spec.notebook.ends_with(".ipynb") {
-        return Err(ApiError::invalid(format!(
-            "notebook {:?} must be a path to an .ipynb file in the bundle",
-            spec.notebook
-        )));
-    }
-    // Whether the runtime is built is checked when a run is created: it may be built later.
-    runs::check_runtime(spec.runtime.as_deref(), spec.runtime_version.as_deref())?;
-    for volume in &spec.volumes {
-        Volume::parse(volume).map_err(|message| ApiError::BadRequest { code: "invalid_volume", message })?;
-    }
-    for notification in &spec.notifications {
-        if notification.url_secret.trim().is_empty() {
-            return Err(ApiError::invalid(
-                "a notification needs url_secret: the name of the project secret holding the webhook URL",
-            ));
-        }
-    }
-    let Some(schedule) = &spec.schedule else {
-        return Ok(None);
-    };
-    let compiled = schedule::compile(schedule)
-        .map_err(|e| ApiError::BadRequest { code: e.code(), message: e.to_string() })?;
-    let now = Utc::now();
-    Ok(enabled.then(|| compiled.next_after(now, now)).flatten().map(|t| t.timestamp_millis()))
-}
-
-async fn find(state: &AppState, access: &ProjectAccess, name: &str) -> ApiResult<WorkflowRow> {
-    workflows::by_name(&state.db, &access.project_id, name)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("workflow {name:?}")))
-}
-
 /// The project's workflows.
 #[utoipa::path(get, path = "/v1/projects/{project}/workflows", tag = "workflows", security(("bearer" = [])),
     params(("project" = String, Path, description = "project name")), responses((status = 200, body = Vec<Workflow>)))]
@@ -83,7 +36,13 @@ async fn list_workflows(
     Path(project): Path<String>,
 ) -> ApiResult<Json<Vec<Workflow>>> {
     let access = require_role(&state.db, &project, &caller, Role::Viewer).await?;
-    Ok(Json(workflows::list(&state.db, &access.project_id).await?.iter().map(WorkflowRow::to_api).collect()))
+    Ok(Json(
+        crate::store::workflows::list(&state.db, &access.project_id)
+            .await?
+            .iter()
+            .map(WorkflowRow::to_api)
+            .collect(),
+    ))
 }
 
 /// Creates a workflow.
@@ -97,20 +56,7 @@ async fn create_workflow(
     Json(input): Json<WorkflowInput>,
 ) -> ApiResult<(StatusCode, Json<Workflow>)> {
     let access = require_role(&state.db, &project, &caller, Role::Editor).await?;
-    Ok((StatusCode::CREATED, Json(create(&state, &access.project_id, input).await?)))
-}
-
-/// Checks and creates a workflow in the project with id `project_id`.
-pub async fn create(state: &AppState, project_id: &str, input: WorkflowInput) -> ApiResult<Workflow> {
-    check_name(&input.name)?;
-    let next = validate(&input.spec, input.enabled)?;
-    match workflows::insert(&state.db, project_id, &input.name, &input.spec, input.enabled, next).await {
-        Ok(row) => Ok(row.to_api()),
-        Err(e) if is_unique_violation(&e) => {
-            Err(ApiError::Conflict(format!("workflow {:?} exists; change it with PUT", input.name)))
-        }
-        Err(e) => Err(e.into()),
-    }
+    Ok((StatusCode::CREATED, Json(workflows::create(&state, &access.project_id, input).await?)))
 }
 
 /// One workflow, with its next fire time.
@@ -123,7 +69,7 @@ async fn get_workflow(
     Path((project, name)): Path<(String, String)>,
 ) -> ApiResult<Json<Workflow>> {
     let access = require_role(&state.db, &project, &caller, Role::Viewer).await?;
-    Ok(Json(find(&state, &access, &name).await?.to_api()))
+    Ok(Json(workflows::find(&state, &access, &name).await?.to_api()))
 }
 
 /// Replaces a workflow (a rename goes through the body's `name`).
@@ -137,20 +83,7 @@ async fn replace_workflow(
     Json(input): Json<WorkflowInput>,
 ) -> ApiResult<Json<Workflow>> {
     let access = require_role(&state.db, &project, &caller, Role::Editor).await?;
-    check_name(&input.name)?;
-    let row = find(&state, &access, &name).await?;
-    let next = validate(&input.spec, input.enabled)?;
-    match workflows::update(&state.db, &row.id, &input.name, &input.spec, input.enabled, next).await {
-        Ok(()) => {}
-        Err(e) if is_unique_violation(&e) => {
-            return Err(ApiError::Conflict(format!("workflow {:?} exists", input.name)));
-        }
-        Err(e) => return Err(e.into()),
-    }
-    let row = workflows::by_id(&state.db, &row.id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("workflow {name:?}")))?;
-    Ok(Json(row.to_api()))
+    Ok(Json(workflows::replace(&state, &access, &name, input).await?))
 }
 
 /// Deletes a workflow; its executions stay in the history.
@@ -163,8 +96,7 @@ async fn delete_workflow(
     Path((project, name)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let access = require_role(&state.db, &project, &caller, Role::Editor).await?;
-    let row = find(&state, &access, &name).await?;
-    workflows::delete(&state.db, &row.id).await?;
+    workflows::delete(&state, &access, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -176,14 +108,7 @@ async fn set_enabled(
     enabled: bool,
 ) -> ApiResult<Json<Workflow>> {
     let access = require_role(&state.db, project, caller, Role::Editor).await?;
-    let row = find(state, &access, name).await?;
-    let spec = row.spec();
-    let next = validate(&spec, enabled)?;
-    workflows::update(&state.db, &row.id, &row.name, &spec, enabled, next).await?;
-    let row = workflows::by_id(&state.db, &row.id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("workflow {name:?}")))?;
-    Ok(Json(row.to_api()))
+    Ok(Json(workflows::set_enabled(state, &access, name, enabled).await?))
 }
 
 /// Enables the schedule.
@@ -219,29 +144,18 @@ async fn run_workflow(
     body: axum::body::Bytes,
 ) -> ApiResult<(StatusCode, Json<Execution>)> {
     let access = require_role(&state.db, &project, &caller, Role::Editor).await?;
-    let row = find(&state, &access, &name).await?;
+    let row = workflows::find(&state, &access, &name).await?;
     // The body is optional: an empty one runs with the workflow's own parameters.
     let request: RunWorkflow = if body.iter().all(u8::is_ascii_whitespace) {
         RunWorkflow::default()
     } else {
         serde_json::from_slice(&body)
-            .map_err(|e| ApiError::BadRequest { code: "invalid_json", message: e.to_string() })?
+            .map_err(|e| Error::Invalid { code: "invalid_json", message: e.to_string() })?
     };
-    let origin = user_origin(request.origin)?;
+    let origin = runs::user_origin(request.origin)?;
     let execution =
         runs::enqueue_workflow(&state, &row, origin, request.parameters, Some(caller.user_id), None)
             .await?
-            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("an unscheduled run cannot collide")))?;
+            .ok_or_else(|| Error::Internal(anyhow::anyhow!("an unscheduled run cannot collide")))?;
     Ok((StatusCode::CREATED, Json(execution)))
-}
-
-/// The origins a user may claim for a run: `web` (default) and `cli`.
-pub fn user_origin(origin: Option<Origin>) -> ApiResult<Origin> {
-    match origin.unwrap_or(Origin::Web) {
-        origin @ (Origin::Web | Origin::Cli) => Ok(origin),
-        other => Err(ApiError::invalid(format!(
-            "origin {:?} is reserved for the server; use web or cli",
-            other.prefix()
-        ))),
-    }
 }

@@ -5,7 +5,7 @@ use nbw_core::api::Role;
 
 use super::UserCaller;
 use crate::db::Db;
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::on_db;
 
 /// A project the caller may act on, with the caller's role.
@@ -25,15 +25,15 @@ pub async fn require_role(
     name: &str,
     caller: &UserCaller,
     min: Role,
-) -> Result<ProjectAccess, ApiError> {
+) -> Result<ProjectAccess, Error> {
     let sql = "SELECT p.id, p.name, m.role FROM projects p JOIN members m ON m.project_id = p.id \
                WHERE p.name = $1 AND m.user_id = $2";
     let row: Option<(String, String, String)> =
         on_db!(db, pool => sqlx::query_as(sql).bind(name).bind(&caller.user_id).fetch_optional(pool).await)?;
-    let (project_id, name, role) = row.ok_or_else(|| ApiError::not_found(format!("project {name:?}")))?;
+    let (project_id, name, role) = row.ok_or_else(|| Error::not_found(format!("project {name:?}")))?;
     let role = Role::parse(&role).unwrap_or(Role::Viewer);
     if role < min {
-        return Err(ApiError::Forbidden(format!(
+        return Err(Error::Forbidden(format!(
             "this needs the {} role in project {name:?}; you are {}",
             min.as_str(),
             role.as_str()
@@ -49,14 +49,14 @@ pub async fn require_role_by_id(
     caller: &UserCaller,
     min: Role,
     what: &str,
-) -> Result<ProjectAccess, ApiError> {
+) -> Result<ProjectAccess, Error> {
     let sql = "SELECT p.id, p.name, m.role FROM projects p JOIN members m ON m.project_id = p.id \
                WHERE p.id = $1 AND m.user_id = $2";
     let row: Option<(String, String, String)> = on_db!(db, pool => sqlx::query_as(sql).bind(project_id).bind(&caller.user_id).fetch_optional(pool).await)?;
-    let (project_id, name, role) = row.ok_or_else(|| ApiError::not_found(what))?;
+    let (project_id, name, role) = row.ok_or_else(|| Error::not_found(what))?;
     let role = Role::parse(&role).unwrap_or(Role::Viewer);
     if role < min {
-        return Err(ApiError::Forbidden(format!(
+        return Err(Error::Forbidden(format!(
             "this needs the {} role; you are {}",
             min.as_str(),
             role.as_str()

@@ -1,136 +1,48 @@
-//! Authenticating a request: `Authorization: Bearer <token>`, where the token is a user's JWT
-//! access token or an agent's token (`nbwa_...`, stored hashed, revocable).
+//! Who a token belongs to: a user's JWT access token or an agent's token (`nbwa_...`, stored
+//! hashed, revocable). The HTTP side (the `Authorization` header) is in `api`.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use sha2::{Digest, Sha256};
 
-use crate::app::AppState;
-use crate::error::ApiError;
+use super::identity::{AgentCaller, UserCaller};
+use crate::error::{Error, Result};
 use crate::on_db;
+use crate::state::AppState;
 
 /// The prefix of agent tokens, so a token's kind is known without trying both.
 pub const AGENT_TOKEN_PREFIX: &str = "nbwa_";
-
-/// A logged-in user.
-#[derive(Debug, Clone)]
-pub struct UserCaller {
-    /// The user id.
-    pub user_id: String,
-    /// Whether the user is a server administrator.
-    pub is_admin: bool,
-}
-
-impl UserCaller {
-    /// Fails with 403 unless the caller is an administrator.
-    pub fn require_admin(&self) -> Result<(), ApiError> {
-        if self.is_admin {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden("this needs a server administrator".into()))
-        }
-    }
-}
-
-/// An authenticated agent.
-#[derive(Debug, Clone)]
-pub struct AgentCaller {
-    /// The agent id.
-    pub agent_id: String,
-    /// Its labels.
-    pub labels: BTreeMap<String, String>,
-}
 
 /// The hex SHA-256 of a token, as stored.
 pub fn token_hash(token: &str) -> String {
     Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn bearer(parts: &Parts) -> Result<&str, ApiError> {
-    let header = parts.headers.get(axum::http::header::AUTHORIZATION).ok_or_else(|| {
-        ApiError::Unauthorized(
-            "missing Authorization header: log in (`nbw login`) and send `Bearer <token>`".into(),
-        )
+/// The user whose access token `token` is.
+pub fn user(state: &AppState, token: &str) -> Result<UserCaller> {
+    if token.starts_with(AGENT_TOKEN_PREFIX) {
+        return Err(Error::Forbidden("agent tokens cannot use this route".into()));
+    }
+    let subject = super::token::verify(&state.keys, token).ok_or_else(|| {
+        Error::Unauthorized("the access token is invalid or expired: refresh it or log in again".into())
     })?;
-    header
-        .to_str()
-        .ok()
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into()))
+    Ok(UserCaller { user_id: subject.user_id, is_admin: subject.is_admin })
 }
 
-impl FromRequestParts<AppState> for UserCaller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = bearer(parts)?;
-        if token.starts_with(AGENT_TOKEN_PREFIX) {
-            return Err(ApiError::Forbidden("agent tokens cannot use this route".into()));
-        }
-        let subject = super::token::verify(&state.keys, token).ok_or_else(|| {
-            ApiError::Unauthorized(
-                "the access token is invalid or expired: refresh it or log in again".into(),
-            )
-        })?;
-        Ok(UserCaller { user_id: subject.user_id, is_admin: subject.is_admin })
+/// The agent whose token `token` is (read from the database at most once a second per token).
+pub async fn agent(state: &AppState, token: &str) -> Result<AgentCaller> {
+    if !token.starts_with(AGENT_TOKEN_PREFIX) {
+        return Err(Error::Forbidden("only agents (with an agent token) can use this route".into()));
     }
-}
-
-/// How long an agent token stays trusted without a database read. Agents call several times per
-/// execution; a revoked token keeps working on other servers for at most this long (on the
-/// server that revoked it, at once).
-const AGENT_CACHE_TTL: Duration = Duration::from_secs(1);
-
-/// Recently checked agent tokens, by hash.
-#[derive(Debug, Default)]
-pub struct AgentTokenCache {
-    entries: Mutex<HashMap<String, (AgentCaller, Instant)>>,
-}
-
-impl AgentTokenCache {
-    fn get(&self, hash: &str) -> Option<AgentCaller> {
-        let entries = self.entries.lock().expect("agent cache lock");
-        entries.get(hash).filter(|(_, at)| at.elapsed() < AGENT_CACHE_TTL).map(|(caller, _)| caller.clone())
+    let hash = token_hash(token);
+    if let Some(caller) = state.agent_tokens.get(&hash) {
+        return Ok(caller);
     }
-
-    fn put(&self, hash: String, caller: AgentCaller) {
-        let mut entries = self.entries.lock().expect("agent cache lock");
-        entries.retain(|_, (_, at)| at.elapsed() < AGENT_CACHE_TTL);
-        entries.insert(hash, (caller, Instant::now()));
-    }
-
-    /// Forgets an agent (revoked, or its labels changed).
-    pub fn forget(&self, agent_id: &str) {
-        self.entries.lock().expect("agent cache lock").retain(|_, (caller, _)| caller.agent_id != agent_id);
-    }
-}
-
-impl FromRequestParts<AppState> for AgentCaller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = bearer(parts)?;
-        if !token.starts_with(AGENT_TOKEN_PREFIX) {
-            return Err(ApiError::Forbidden("only agents (with an agent token) can use this route".into()));
-        }
-        let hash = token_hash(token);
-        if let Some(caller) = state.agent_tokens.get(&hash) {
-            return Ok(caller);
-        }
-        let sql = "SELECT id, labels FROM agents WHERE token_hash = $1 AND revoked_at IS NULL";
-        let row: Option<(String, String)> =
-            on_db!(&state.db, pool => sqlx::query_as(sql).bind(&hash).fetch_optional(pool).await)?;
-        let (agent_id, labels) =
-            row.ok_or_else(|| ApiError::Unauthorized("the agent token is unknown or revoked".into()))?;
-        let labels = serde_json::from_str(&labels).unwrap_or_default();
-        let caller = AgentCaller { agent_id, labels };
-        state.agent_tokens.put(hash, caller.clone());
-        Ok(caller)
-    }
+    let sql = "SELECT id, labels FROM agents WHERE token_hash = $1 AND revoked_at IS NULL";
+    let row: Option<(String, String)> =
+        on_db!(&state.db, pool => sqlx::query_as(sql).bind(&hash).fetch_optional(pool).await)?;
+    let (agent_id, labels) =
+        row.ok_or_else(|| Error::Unauthorized("the agent token is unknown or revoked".into()))?;
+    let labels = serde_json::from_str(&labels).unwrap_or_default();
+    let caller = AgentCaller { agent_id, labels };
+    state.agent_tokens.put(hash, caller.clone());
+    Ok(caller)
 }

@@ -7,10 +7,10 @@
 //! hash: a login form accepts any text, and the table should hold neither long strings nor
 //! attempted names (people type passwords into the username field).
 
-use crate::app::AppState;
 use crate::auth::caller::token_hash;
 use crate::db::now_ms;
-use crate::error::ApiError;
+use crate::error::Error;
+use crate::state::AppState;
 use crate::store::tokens;
 
 /// An address may fail this many times as often as one username: many people can share one
@@ -44,7 +44,7 @@ fn enabled(state: &AppState) -> bool {
 }
 
 /// Fails with 429 while either key is locked.
-pub async fn check(state: &AppState, keys: &LoginKeys) -> Result<(), ApiError> {
+pub async fn check(state: &AppState, keys: &LoginKeys) -> Result<(), Error> {
     if !enabled(state) {
         return Ok(());
     }
@@ -56,7 +56,7 @@ pub async fn check(state: &AppState, keys: &LoginKeys) -> Result<(), ApiError> {
 }
 
 /// Counts a failed login against both keys.
-pub async fn failed(state: &AppState, keys: &LoginKeys) -> Result<(), ApiError> {
+pub async fn failed(state: &AppState, keys: &LoginKeys) -> Result<(), Error> {
     if !enabled(state) {
         return Ok(());
     }
@@ -72,14 +72,14 @@ pub async fn failed(state: &AppState, keys: &LoginKeys) -> Result<(), ApiError> 
 
 /// A successful login clears its username's counter (the address's stays: one good password
 /// must not reset a spray from that address).
-pub async fn succeeded(state: &AppState, keys: &LoginKeys) -> Result<(), ApiError> {
+pub async fn succeeded(state: &AppState, keys: &LoginKeys) -> Result<(), Error> {
     tokens::clear_failures(&state.db, &keys.user).await?;
     Ok(())
 }
 
-fn locked(remaining_ms: i64) -> ApiError {
+fn locked(remaining_ms: i64) -> Error {
     let secs = (remaining_ms.max(0) + 999) / 1000;
-    ApiError::RateLimited(format!("too many failed logins: try again in {secs} s"))
+    Error::RateLimited(format!("too many failed logins: try again in {secs} s"))
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::auth::caller::token_hash;
 use crate::db::{Db, now_ms, to_time};
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::store::tokens::{self, RefreshRow};
 
 /// A new refresh token, shown to the client once.
@@ -46,12 +46,12 @@ fn new_row(family_id: &str, user_id: &str, ttl: Duration) -> (RefreshRow, String
     (row, token)
 }
 
-fn invalid() -> ApiError {
-    ApiError::Unauthorized("the refresh token is invalid: log in again".into())
+fn invalid() -> Error {
+    Error::Unauthorized("the refresh token is invalid: log in again".into())
 }
 
 /// Starts a family for `user_id` (a login) and returns its first token.
-pub async fn issue(db: &Db, user_id: &str, ttl: Duration) -> Result<Issued, ApiError> {
+pub async fn issue(db: &Db, user_id: &str, ttl: Duration) -> Result<Issued, Error> {
     let (row, token) = new_row(&nbw_core::ids::random_id(), user_id, ttl);
     tokens::insert_refresh(db, &row).await?;
     // Tokens past their expiry can no longer be presented: a login is a fine time to sweep.
@@ -61,14 +61,14 @@ pub async fn issue(db: &Db, user_id: &str, ttl: Duration) -> Result<Issued, ApiE
 
 /// Exchanges `token` for its successor. Unknown or expired: 401. Already used or revoked (a
 /// replay, or a race with another refresh of the same token): the family is revoked, 401.
-pub async fn rotate(db: &Db, token: &str, ttl: Duration) -> Result<Rotated, ApiError> {
+pub async fn rotate(db: &Db, token: &str, ttl: Duration) -> Result<Rotated, Error> {
     let row = tokens::refresh_by_hash(db, &token_hash(token)).await?.ok_or_else(invalid)?;
     let now = now_ms();
     if row.used_at.is_some() || row.revoked_at.is_some() {
         return Err(reused(db, &row.family_id, now).await);
     }
     if row.expires_at <= now {
-        return Err(ApiError::Unauthorized("the refresh token has expired: log in again".into()));
+        return Err(Error::Unauthorized("the refresh token has expired: log in again".into()));
     }
     let (next, next_token) = new_row(&row.family_id, &row.user_id, ttl);
     if !tokens::rotate_refresh(db, &row.id, &next, now).await? {
@@ -81,7 +81,7 @@ pub async fn rotate(db: &Db, token: &str, ttl: Duration) -> Result<Rotated, ApiE
     })
 }
 
-async fn reused(db: &Db, family_id: &str, now: i64) -> ApiError {
+async fn reused(db: &Db, family_id: &str, now: i64) -> Error {
     match tokens::revoke_family(db, family_id, now).await {
         Ok(revoked) => {
             if revoked > 0 {
@@ -90,7 +90,7 @@ async fn reused(db: &Db, family_id: &str, now: i64) -> ApiError {
                     "a used refresh token was presented again; its login is revoked"
                 );
             }
-            ApiError::Unauthorized(
+            Error::Unauthorized(
                 "the refresh token was already used or revoked; every session of this login is now revoked: log in again"
                     .into(),
             )
@@ -100,7 +100,7 @@ async fn reused(db: &Db, family_id: &str, now: i64) -> ApiError {
 }
 
 /// Revokes the family of `token` (a logout). False when the token is unknown.
-pub async fn revoke(db: &Db, token: &str) -> Result<bool, ApiError> {
+pub async fn revoke(db: &Db, token: &str) -> Result<bool, Error> {
     match tokens::refresh_by_hash(db, &token_hash(token)).await? {
         Some(row) => {
             revoke_family(db, &row.family_id).await?;
@@ -111,7 +111,7 @@ pub async fn revoke(db: &Db, token: &str) -> Result<bool, ApiError> {
 }
 
 /// Revokes a whole family.
-pub async fn revoke_family(db: &Db, family_id: &str) -> Result<(), ApiError> {
+pub async fn revoke_family(db: &Db, family_id: &str) -> Result<(), Error> {
     tokens::revoke_family(db, family_id, now_ms()).await?;
     Ok(())
 }

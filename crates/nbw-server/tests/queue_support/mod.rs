@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use bytes::Bytes;
 use nbw_core::api::{Execution, ExecutionSpec, Origin, RetryPolicy};
+use nbw_server::Config;
 use nbw_server::artifacts::ArtifactKey;
-use nbw_server::config::Config;
 use nbw_server::runs::{Enqueue, enqueue};
 use nbw_server::store::bundles::BundleRow;
 use reqwest::StatusCode;

@@ -1,15 +1,13 @@
-//! What every server test starts from: a real server on loopback over a fresh SQLite file or a
+//! What every server test starts from: a real server (built with `Server::builder`, as
+//! `nbw server` builds it) on loopback over a fresh SQLite file or a
 //! fresh PostgreSQL database, users with tokens, and an HTTP client. `both_backends!` turns one
 //! test body into a SQLite test and a PostgreSQL test.
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
 
-use nbw_server::app::{AppState, router};
-use nbw_server::artifacts::Artifacts;
-use nbw_server::auth::Keys;
-use nbw_server::config::Config;
-use nbw_server::db::Db;
+use nbw_server::state::AppState;
+use nbw_server::{Config, Server};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
@@ -37,17 +35,6 @@ pub struct TestServer {
     _dir: tempfile::TempDir,
 }
 
-/// A fresh database of `backend` and its URL; `dir` holds a SQLite file.
-pub async fn fresh_db(backend: Backend, dir: &std::path::Path) -> (Db, String) {
-    let url = match backend {
-        Backend::Sqlite => nbw_testkit::fresh_sqlite_url(dir),
-        Backend::Postgres => nbw_testkit::fresh_postgres_url(),
-    };
-    let db = Db::connect(&url).await.expect("connect");
-    db.migrate().await.expect("migrate");
-    (db, url)
-}
-
 /// The configuration tests use: data in `dir`, fast loops.
 pub fn test_config(dir: &std::path::Path) -> Config {
     Config {
@@ -68,26 +55,41 @@ impl TestServer {
     /// Like [`TestServer::start`], with a configuration change.
     pub async fn start_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> TestServer {
         let dir = nbw_testkit::tempdir();
-        let (db, database_url) = fresh_db(backend, dir.path()).await;
-        let mut config = test_config(dir.path());
-        configure(&mut config);
-        let state = AppState::new(db, config, Keys::from_secret(&[42; 32]), Artifacts::in_memory());
-        Self::serve(state, backend, database_url, dir).await
+        let database_url = match backend {
+            Backend::Sqlite => nbw_testkit::fresh_sqlite_url(dir.path()),
+            Backend::Postgres => nbw_testkit::fresh_postgres_url(),
+        };
+        Self::on_database(backend, database_url, dir, configure).await
     }
 
-    /// Serves `state` on a loopback port.
-    pub async fn serve(
-        state: AppState,
+    /// A server on the database at `database_url` (a second server on the same database, when
+    /// another test server uses it), its data in `dir`.
+    pub async fn on_database(
         backend: Backend,
         database_url: String,
         dir: tempfile::TempDir,
+        configure: impl FnOnce(&mut Config),
     ) -> TestServer {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let app = router(state.clone());
-        let app = app.into_make_service_with_connect_info::<SocketAddr>();
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        TestServer { base, state, http: reqwest::Client::new(), backend, database_url, _dir: dir }
+        let mut config = test_config(dir.path());
+        configure(&mut config);
+        let server = Server::builder()
+            .config(config)
+            .database_url(database_url.clone())
+            .secret_key([42; 32])
+            .in_memory_artifacts()
+            .without_background_loops()
+            .start(tokio_util::sync::CancellationToken::new())
+            .await
+            .expect("the server starts");
+        let state = server.state().clone();
+        TestServer {
+            base: server.url(),
+            state,
+            http: reqwest::Client::new(),
+            backend,
+            database_url,
+            _dir: dir,
+        }
     }
 
     /// Creates a user directly in the store and returns an access token for them.

@@ -1,5 +1,6 @@
 //! The scheduler: one loop per server that, while it leads, turns due schedules into queued
-//! executions, one per (workflow, fire time).
+//! executions, one per (workflow, fire time). The cron and interval arithmetic it (and the
+//! API's checks) relies on is [`schedule`], pure functions without clock or database.
 //!
 //! - [`tick`] is the whole step with an explicit clock, so tests choose the time: it finds the
 //!   enabled workflows whose `next_fire_at` has come, creates their runs (ids `sch.…`, each with
@@ -31,6 +32,8 @@
 //! neither blocks other workflows nor fires again. A storage fault leaves `next_fire_at` unchanged, so the next tick
 //! tries again (and the fire key keeps that from doubling anything).
 
+pub mod schedule;
+
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
@@ -41,13 +44,12 @@ use sqlx::{Connection, PgConnection};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::app::AppState;
 use crate::config::Config;
 use crate::db::{Db, Pg, to_time};
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::on_db;
 use crate::runs;
-use crate::schedule;
+use crate::state::AppState;
 use crate::store::workflows::WorkflowRow;
 
 /// The smallest grace: a fire time at most this old is on time, not missed.
@@ -219,7 +221,7 @@ async fn fire(state: &AppState, row: WorkflowRow, now: DateTime<Utc>, grace: Dur
                 report.duplicates += 1;
                 error = None;
             }
-            Err(ApiError::Internal(e)) => {
+            Err(Error::Internal(e)) => {
                 tracing::warn!(workflow = %row.id, fire = %at, error = %e, "could not queue a scheduled run; retrying at the next tick");
                 report.errors += 1;
                 return report;

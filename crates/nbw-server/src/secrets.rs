@@ -1,4 +1,5 @@
-//! Project secrets at rest: XChaCha20-Poly1305 under the server's master key, a random 24-byte
+//! Project secrets: their names (environment variable names, the project file's rule), and
+//! their values at rest: XChaCha20-Poly1305 under the server's master key, a random 24-byte
 //! nonce per write, and the project id and name as associated data, so a ciphertext copied to
 //! another row does not decrypt. Values leave the server only in a claim, to the agent running
 //! that project's execution.
@@ -9,8 +10,11 @@ use base64::engine::general_purpose::STANDARD;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 
-use crate::app::AppState;
-use crate::db::now_ms;
+use crate::state::AppState;
+use nbw_core::api::SecretName;
+
+use crate::db::{now_ms, to_time};
+use crate::error::{Error, Result};
 use crate::on_db;
 
 /// The master key version new values are written with.
@@ -66,6 +70,33 @@ pub async fn read_secret(state: &AppState, project_id: &str, name: &str) -> anyh
     let sql = "SELECT ciphertext FROM secrets WHERE project_id = $1 AND name = $2";
     let row: Option<(String,)> = on_db!(&state.db, pool => sqlx::query_as(sql).bind(project_id).bind(name).fetch_optional(pool).await)?;
     row.map(|(sealed,)| open(&state.keys.secrets, project_id, name, &sealed)).transpose()
+}
+
+/// Checks a secret name: an environment variable name, `[A-Za-z_][A-Za-z0-9_]{0,127}`.
+pub fn check_name(name: &str) -> Result<()> {
+    Error::require(nbw_core::project::valid_env_name(name), "invalid_name", || {
+        format!(
+            "secret name {name:?} is not an environment variable name: use letters, digits and '_', not starting with a digit"
+        )
+    })
+}
+
+/// The names of a project's secrets, with when each was set.
+pub async fn names(state: &AppState, project_id: &str) -> Result<Vec<SecretName>> {
+    let sql = "SELECT name, updated_at FROM secrets WHERE project_id = $1 ORDER BY name";
+    let rows: Vec<(String, i64)> =
+        on_db!(&state.db, pool => sqlx::query_as(sql).bind(project_id).fetch_all(pool).await)?;
+    Ok(rows.into_iter().map(|(name, at)| SecretName { name, updated_at: to_time(at) }).collect())
+}
+
+/// Deletes a secret; `NotFound` when there is none of that name.
+pub async fn delete(state: &AppState, project_id: &str, name: &str) -> Result<()> {
+    let sql = "DELETE FROM secrets WHERE project_id = $1 AND name = $2";
+    let deleted = on_db!(&state.db, pool => sqlx::query(sql).bind(project_id).bind(name).execute(pool).await.map(|r| r.rows_affected()))?;
+    if deleted == 0 {
+        return Err(Error::not_found(format!("secret {name:?}")));
+    }
+    Ok(())
 }
 
 /// Every secret of a project, decrypted: only for a claim.

@@ -1,0 +1,119 @@
+//! Workflows: the rules of a workflow (its name, notebook, runtime, volumes, notifications and
+//! schedule) and its changes. Every change recomputes the next fire time at once, so the
+//! scheduler's next tick sees it.
+
+use chrono::Utc;
+use nbw_core::api::{Workflow, WorkflowInput, WorkflowSpec};
+use nbw_core::container::Volume;
+
+use crate::auth::access::ProjectAccess;
+use crate::db::is_unique_violation;
+use crate::error::{Error, Result};
+use crate::runs;
+use crate::scheduler::schedule;
+use crate::state::AppState;
+use crate::store::workflows::{self, WorkflowRow};
+
+/// Checks a workflow name with the project file's rule: 1 to 64 of `A-Za-z0-9_.-`.
+fn check_name(name: &str) -> Result<()> {
+    Error::require(nbw_core::project::valid_workflow_name(name), "invalid_name", || {
+        format!("workflow name {name:?} is not valid: use 1 to 64 of letters, digits, '_', '.', '-'")
+    })
+}
+
+/// Checks what can be checked without a bundle, and computes the next fire time.
+fn validate(spec: &WorkflowSpec, enabled: bool) -> Result<Option<i64>> {
+    if spec.notebook.trim().is_empty() || !spec.notebook.ends_with(".ipynb") {
+        return Err(Error::invalid(format!(
+            "notebook {:?} must be a path to an .ipynb file in the bundle",
+            spec.notebook
+        )));
+    }
+    // Whether the runtime is built is checked when a run is created: it may be built later.
+    runs::check_runtime(spec.runtime.as_deref(), spec.runtime_version.as_deref())?;
+    for volume in &spec.volumes {
+        Volume::parse(volume).map_err(|message| Error::Invalid { code: "invalid_volume", message })?;
+    }
+    for notification in &spec.notifications {
+        if notification.url_secret.trim().is_empty() {
+            return Err(Error::invalid(
+                "a notification needs url_secret: the name of the project secret holding the webhook URL",
+            ));
+        }
+    }
+    let Some(schedule) = &spec.schedule else {
+        return Ok(None);
+    };
+    let compiled =
+        schedule::compile(schedule).map_err(|e| Error::Invalid { code: e.code(), message: e.to_string() })?;
+    let now = Utc::now();
+    Ok(enabled.then(|| compiled.next_after(now, now)).flatten().map(|t| t.timestamp_millis()))
+}
+
+/// The workflow `name` of the project.
+pub async fn find(state: &AppState, access: &ProjectAccess, name: &str) -> Result<WorkflowRow> {
+    workflows::by_name(&state.db, &access.project_id, name)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("workflow {name:?}")))
+}
+
+/// Checks and creates a workflow in the project with id `project_id`.
+pub async fn create(state: &AppState, project_id: &str, input: WorkflowInput) -> Result<Workflow> {
+    check_name(&input.name)?;
+    let next = validate(&input.spec, input.enabled)?;
+    match workflows::insert(&state.db, project_id, &input.name, &input.spec, input.enabled, next).await {
+        Ok(row) => Ok(row.to_api()),
+        Err(e) if is_unique_violation(&e) => {
+            Err(Error::Conflict(format!("workflow {:?} exists; change it with PUT", input.name)))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Replaces the workflow `name` with `input` (a rename goes through `input.name`).
+pub async fn replace(
+    state: &AppState,
+    access: &ProjectAccess,
+    name: &str,
+    input: WorkflowInput,
+) -> Result<Workflow> {
+    check_name(&input.name)?;
+    let row = find(state, access, name).await?;
+    let next = validate(&input.spec, input.enabled)?;
+    match workflows::update(&state.db, &row.id, &input.name, &input.spec, input.enabled, next).await {
+        Ok(()) => {}
+        Err(e) if is_unique_violation(&e) => {
+            return Err(Error::Conflict(format!("workflow {:?} exists", input.name)));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    reread(state, &row.id, name).await
+}
+
+/// Enables or disables the schedule of the workflow `name`.
+pub async fn set_enabled(
+    state: &AppState,
+    access: &ProjectAccess,
+    name: &str,
+    enabled: bool,
+) -> Result<Workflow> {
+    let row = find(state, access, name).await?;
+    let spec = row.spec();
+    let next = validate(&spec, enabled)?;
+    workflows::update(&state.db, &row.id, &row.name, &spec, enabled, next).await?;
+    reread(state, &row.id, name).await
+}
+
+/// Deletes the workflow `name`; its executions stay in the history.
+pub async fn delete(state: &AppState, access: &ProjectAccess, name: &str) -> Result<()> {
+    let row = find(state, access, name).await?;
+    workflows::delete(&state.db, &row.id).await?;
+    Ok(())
+}
+
+async fn reread(state: &AppState, id: &str, name: &str) -> Result<Workflow> {
+    let row = workflows::by_id(&state.db, id)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("workflow {name:?}")))?;
+    Ok(row.to_api())
+}
