@@ -3,7 +3,8 @@
 //! `nbw-core` owns the vocabulary that the engine, the server, the agent and the CLI all speak,
 //! and nothing that does I/O: notebook [`params`] (the values a run passes to a notebook's
 //! `parameters` cell, with papermill's command-line type inference), the `/v1` [`api`] types,
-//! the [`project`] file `nbw.yaml`, the volumes and limits of a runtime [`container`], the tag
+//! the [`project`] file `nbw.yaml`, the [`names`] rules of projects, workflows, runtimes, secrets
+//! and bundle versions, the volumes and limits of a runtime [`container`], the tag
 //! of a runtime [`image`], and random [`ids`].
 //!
 //! ```
@@ -20,5 +21,6 @@ pub mod api;
 pub mod container;
 pub mod ids;
 pub mod image;
+pub mod names;
 pub mod params;
 pub mod project;

@@ -7,53 +7,56 @@
 //! array keeps its length (papermill writes nothing there and the element disappears); a
 //! `None` parameter is still `name=`, as in papermill.
 
-use nbw_core::params::{ParamValue, Parameters};
+use nbw_core::params::ParamValue;
 
-use super::{TranslateError, Translator, codify_lines, python_float_repr};
+use super::{Scalars, Syntax, TranslateError};
 
 /// Writes parameters as bash variable assignments.
 pub(crate) struct Bash;
 
-impl Translator for Bash {
-    fn language(&self) -> &'static str {
-        "bash"
+impl Syntax for Bash {
+    const LANGUAGE: &'static str = "bash";
+    /// papermill's raw `str()` for numbers (Python's `nan`, `inf`, `-inf`), `true`/`false`, and
+    /// nothing for `None`.
+    const SCALARS: Scalars =
+        Scalars { none: "", bools: ["false", "true"], nan: "nan", infinity: "inf", neg_infinity: "-inf" };
+
+    fn variable<'n>(&self, name: &'n str) -> Result<&'n str, TranslateError> {
+        check_name(name).map(|()| name)
     }
 
-    fn codify(&self, params: &Parameters) -> Result<String, TranslateError> {
-        codify_lines(params, |name, value| {
-            check_name(name)?;
-            let unsupported = |reason: String| TranslateError::UnsupportedValue {
-                language: "bash",
-                name: name.to_owned(),
-                reason,
-            };
-            let value = match value {
-                ParamValue::None => String::new(),
-                ParamValue::List(items) => {
-                    let items = items
-                        .iter()
-                        .map(|item| match item {
-                            ParamValue::None => Ok("''".to_owned()),
-                            ParamValue::List(_) | ParamValue::Dict(_) => Err(unsupported(
-                                "bash arrays cannot nest lists or dicts; pass the value as a \
-                                 JSON string instead, e.g. -r NAME '[[1, 2], [3]]'"
-                                    .replace("NAME", name),
-                            )),
-                            scalar => scalar_word(scalar).map_err(unsupported),
-                        })
-                        .collect::<Result<Vec<_>, _>>()?;
-                    format!("({})", items.join(" "))
-                }
-                ParamValue::Dict(_) => {
-                    return Err(unsupported(format!(
-                        "bash has no dict parameters; pass it as a JSON string instead, \
-                         e.g. -r {name} '{{\"key\": 1}}', and parse it in the notebook"
-                    )));
-                }
-                scalar => scalar_word(scalar).map_err(unsupported)?,
-            };
-            Ok(format!("{name}={value}"))
-        })
+    fn string(&self, s: &str) -> Result<String, String> {
+        if s.contains('\0') {
+            return Err("bash strings cannot contain the NUL character (\\x00)".to_owned());
+        }
+        Ok(shlex_quote(s))
+    }
+
+    /// A bash array of scalars, `None` as `''` so the array keeps its length.
+    fn list(&self, name: &str, items: &[ParamValue]) -> Result<String, String> {
+        let items = items
+            .iter()
+            .map(|item| match item {
+                ParamValue::None => Ok("''".to_owned()),
+                ParamValue::List(_) | ParamValue::Dict(_) => Err(format!(
+                    "bash arrays cannot nest lists or dicts; pass the value as a JSON string instead, \
+                     e.g. -r {name} '[[1, 2], [3]]'"
+                )),
+                scalar => self.value(name, scalar),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(format!("({})", items.join(" ")))
+    }
+
+    fn dict(&self, name: &str, _entries: &[(String, ParamValue)]) -> Result<String, String> {
+        Err(format!(
+            "bash has no dict parameters; pass it as a JSON string instead, \
+             e.g. -r {name} '{{\"key\": 1}}', and parse it in the notebook"
+        ))
+    }
+
+    fn assignment(&self, variable: &str, value: &str) -> String {
+        format!("{variable}={value}")
     }
 }
 
@@ -71,27 +74,6 @@ fn check_name(name: &str) -> Result<(), TranslateError> {
         None => Ok(()),
         Some(reason) => Err(TranslateError::InvalidName { language: "bash", name: name.to_owned(), reason }),
     }
-}
-
-/// One shell word for a scalar: papermill's raw `str()` for numbers, `true`/`false`,
-/// `shlex.quote` for strings.
-fn scalar_word(value: &ParamValue) -> Result<String, String> {
-    Ok(match value {
-        ParamValue::None => String::new(),
-        ParamValue::Bool(true) => "true".to_owned(),
-        ParamValue::Bool(false) => "false".to_owned(),
-        ParamValue::Int(digits) => digits.clone(),
-        // Python's str(float): nan, inf, -inf for the non-finite ones.
-        ParamValue::Float(f) if f.is_nan() => "nan".to_owned(),
-        ParamValue::Float(f) if f.is_infinite() && *f < 0.0 => "-inf".to_owned(),
-        ParamValue::Float(f) if f.is_infinite() => "inf".to_owned(),
-        ParamValue::Float(f) => python_float_repr(*f),
-        ParamValue::Str(s) if s.contains('\0') => {
-            return Err("bash strings cannot contain the NUL character (\\x00)".to_owned());
-        }
-        ParamValue::Str(s) => shlex_quote(s),
-        ParamValue::List(_) | ParamValue::Dict(_) => unreachable!("callers handle collections"),
-    })
 }
 
 /// Python's `shlex.quote`, except for strings with control characters: those are written in
@@ -134,18 +116,14 @@ fn ansi_c_quote(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::translate::{codify_pairs, one_value};
 
     fn codify(params: &[(&str, ParamValue)]) -> Result<String, TranslateError> {
-        let params: Parameters = params.iter().cloned().collect();
-        Bash.codify(&params)
+        codify_pairs(&Bash, params)
     }
 
     fn one(value: ParamValue) -> String {
-        let cell = codify(&[("x", value)]).unwrap();
-        cell.strip_prefix("# Parameters\nx=")
-            .and_then(|rest| rest.strip_suffix('\n'))
-            .unwrap_or_else(|| panic!("unexpected cell {cell:?}"))
-            .to_owned()
+        one_value(&Bash, "x=", value)
     }
 
     #[test]

@@ -7,9 +7,9 @@
 //! infinities are `NaN`, `Inf` and `-Inf` (papermill writes `nan` and `inf`, which are
 //! undefined names).
 
-use nbw_core::params::{ParamValue, Parameters};
+use nbw_core::params::ParamValue;
 
-use super::{Quoting, TranslateError, Translator, check_xid_name, codify_lines, python_float_repr, quoted};
+use super::{Quoting, Scalars, Syntax, TranslateError, check_xid_name, quoted};
 
 /// Julia's reserved words.
 const KEYWORDS: &[&str] = &[
@@ -47,61 +47,45 @@ const KEYWORDS: &[&str] = &[
 /// Writes parameters as Julia assignments.
 pub(crate) struct Julia;
 
-impl Translator for Julia {
-    fn language(&self) -> &'static str {
-        "julia"
+impl Syntax for Julia {
+    const LANGUAGE: &'static str = "julia";
+    const SCALARS: Scalars = Scalars {
+        none: "nothing",
+        bools: ["false", "true"],
+        nan: "NaN",
+        infinity: "Inf",
+        neg_infinity: "-Inf",
+    };
+
+    fn variable<'n>(&self, name: &'n str) -> Result<&'n str, TranslateError> {
+        // Julia identifiers may also contain `!` after the first character.
+        check_xid_name(Self::LANGUAGE, name, KEYWORDS, &['!']).map(|()| name)
     }
 
-    fn codify(&self, params: &Parameters) -> Result<String, TranslateError> {
-        codify_lines(params, |name, value| {
-            // Julia identifiers may also contain `!` after the first character.
-            check_xid_name(self.language(), name, KEYWORDS, &['!'])?;
-            Ok(format!("{name} = {}", translate(value)))
-        })
+    fn string(&self, s: &str) -> Result<String, String> {
+        Ok(quoted(s, Quoting::Julia))
     }
-}
 
-/// papermill's `JuliaTranslator.translate`.
-fn translate(value: &ParamValue) -> String {
-    match value {
-        ParamValue::None => "nothing".to_owned(),
-        ParamValue::Bool(true) => "true".to_owned(),
-        ParamValue::Bool(false) => "false".to_owned(),
-        ParamValue::Int(digits) => digits.clone(),
-        ParamValue::Float(f) if f.is_nan() => "NaN".to_owned(),
-        ParamValue::Float(f) if f.is_infinite() && *f < 0.0 => "-Inf".to_owned(),
-        ParamValue::Float(f) if f.is_infinite() => "Inf".to_owned(),
-        ParamValue::Float(f) => python_float_repr(*f),
-        ParamValue::Str(s) => quoted(s, Quoting::Julia),
-        ParamValue::List(items) => {
-            let items: Vec<_> = items.iter().map(translate).collect();
-            format!("[{}]", items.join(", "))
-        }
-        ParamValue::Dict(entries) => {
-            let entries: Vec<_> = entries
-                .iter()
-                .map(|(key, value)| format!("{} => {}", quoted(key, Quoting::Julia), translate(value)))
-                .collect();
-            format!("Dict({})", entries.join(", "))
-        }
+    fn list(&self, name: &str, items: &[ParamValue]) -> Result<String, String> {
+        self.bracketed_list(name, items, "[", "]")
+    }
+
+    fn dict(&self, name: &str, entries: &[(String, ParamValue)]) -> Result<String, String> {
+        self.bracketed_dict(name, entries, ["Dict(", " => ", ")"])
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::translate::{codify_pairs, one_value};
 
     fn codify(params: &[(&str, ParamValue)]) -> Result<String, TranslateError> {
-        let params: Parameters = params.iter().cloned().collect();
-        Julia.codify(&params)
+        codify_pairs(&Julia, params)
     }
 
     fn one(value: ParamValue) -> String {
-        let cell = codify(&[("x", value)]).unwrap();
-        cell.strip_prefix("# Parameters\nx = ")
-            .and_then(|rest| rest.strip_suffix('\n'))
-            .unwrap_or_else(|| panic!("unexpected cell {cell:?}"))
-            .to_owned()
+        one_value(&Julia, "x = ", value)
     }
 
     #[test]

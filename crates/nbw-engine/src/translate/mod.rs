@@ -69,17 +69,112 @@ pub fn translator_for(language: &str) -> Option<&'static dyn Translator> {
     }
 }
 
-/// papermill's `Translator.codify`: the comment line, then one line per parameter.
-fn codify_lines(
-    params: &Parameters,
-    mut line: impl FnMut(&str, &ParamValue) -> Result<String, TranslateError>,
-) -> Result<String, TranslateError> {
-    let mut cell = String::from("# Parameters\n");
-    for (name, value) in params.iter() {
-        cell.push_str(&line(name, value)?);
-        cell.push('\n');
+/// How a language spells the values every translator writes alike.
+struct Scalars {
+    /// `None`.
+    none: &'static str,
+    /// `false`, then `true`.
+    bools: [&'static str; 2],
+    /// NaN.
+    nan: &'static str,
+    /// Positive infinity.
+    infinity: &'static str,
+    /// Negative infinity.
+    neg_infinity: &'static str,
+}
+
+/// One kernel language's syntax: the four translators are one shape (papermill's
+/// `Translator`: check the name, translate the value by its type, write an assignment), so the
+/// shape is written once here, as default methods, and each language gives only its spellings.
+/// Every `Syntax` is a [`Translator`].
+trait Syntax: Send + Sync {
+    /// The language, lower case, as [`Translator::language`] says it.
+    const LANGUAGE: &'static str;
+    /// How the language spells None, booleans and non-finite floats.
+    const SCALARS: Scalars;
+
+    /// The variable parameter `name` is assigned to, or why it cannot be one.
+    fn variable<'n>(&self, name: &'n str) -> Result<&'n str, TranslateError>;
+
+    /// A string literal, or why the string has none in the language.
+    fn string(&self, s: &str) -> Result<String, String>;
+
+    /// A list literal of `items`; `name` is the parameter's, for the reason of an error.
+    fn list(&self, name: &str, items: &[ParamValue]) -> Result<String, String>;
+
+    /// A dict literal of `entries`; `name` is the parameter's, for the reason of an error.
+    fn dict(&self, name: &str, entries: &[(String, ParamValue)]) -> Result<String, String>;
+
+    /// The assignment of `value` (already code) to `variable`.
+    fn assignment(&self, variable: &str, value: &str) -> String {
+        format!("{variable} = {value}")
     }
-    Ok(cell)
+
+    /// papermill's `Translator.translate`: `value` as code, or why it has no spelling.
+    fn value(&self, name: &str, value: &ParamValue) -> Result<String, String> {
+        let scalars = &Self::SCALARS;
+        Ok(match value {
+            ParamValue::None => scalars.none.to_owned(),
+            ParamValue::Bool(b) => scalars.bools[usize::from(*b)].to_owned(),
+            ParamValue::Int(digits) => digits.clone(),
+            ParamValue::Float(f) if f.is_nan() => scalars.nan.to_owned(),
+            ParamValue::Float(f) if f.is_infinite() && *f < 0.0 => scalars.neg_infinity.to_owned(),
+            ParamValue::Float(f) if f.is_infinite() => scalars.infinity.to_owned(),
+            ParamValue::Float(f) => python_float_repr(*f),
+            ParamValue::Str(s) => return self.string(s),
+            ParamValue::List(items) => return self.list(name, items),
+            ParamValue::Dict(entries) => return self.dict(name, entries),
+        })
+    }
+
+    /// The list literal most languages share: `open`, the items separated by `, `, `close`.
+    fn bracketed_list(
+        &self,
+        name: &str,
+        items: &[ParamValue],
+        open: &str,
+        close: &str,
+    ) -> Result<String, String> {
+        let items = items.iter().map(|item| self.value(name, item)).collect::<Result<Vec<_>, _>>()?;
+        Ok(format!("{open}{}{close}", items.join(", ")))
+    }
+
+    /// The dict literal most languages share: `open`, each entry as the key's string literal,
+    /// `arrow` and the value, separated by `, `, then `close`.
+    fn bracketed_dict(
+        &self,
+        name: &str,
+        entries: &[(String, ParamValue)],
+        [open, arrow, close]: [&str; 3],
+    ) -> Result<String, String> {
+        let entries = entries
+            .iter()
+            .map(|(key, value)| Ok(format!("{}{arrow}{}", self.string(key)?, self.value(name, value)?)))
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(format!("{open}{}{close}", entries.join(", ")))
+    }
+}
+
+impl<T: Syntax> Translator for T {
+    fn language(&self) -> &'static str {
+        T::LANGUAGE
+    }
+
+    /// papermill's `Translator.codify`: the comment line, then one assignment per parameter.
+    fn codify(&self, params: &Parameters) -> Result<String, TranslateError> {
+        let mut cell = String::from("# Parameters\n");
+        for (name, value) in params.iter() {
+            let variable = self.variable(name)?;
+            let value = self.value(name, value).map_err(|reason| TranslateError::UnsupportedValue {
+                language: T::LANGUAGE,
+                name: name.to_owned(),
+                reason,
+            })?;
+            cell.push_str(&self.assignment(variable, &value));
+            cell.push('\n');
+        }
+        Ok(cell)
+    }
 }
 
 /// How a double-quoted string literal differs between languages.
@@ -232,6 +327,28 @@ fn check_xid_name(
         None => Ok(()),
         Some(reason) => Err(TranslateError::InvalidName { language, name: name.to_owned(), reason }),
     }
+}
+
+/// Test helpers: the cell of `params` in `translator`'s language.
+#[cfg(test)]
+pub(crate) fn codify_pairs(
+    translator: &dyn Translator,
+    params: &[(&str, ParamValue)],
+) -> Result<String, TranslateError> {
+    let params: Parameters = params.iter().cloned().collect();
+    translator.codify(&params)
+}
+
+/// Test helper: the code of one value, as `translator` writes it in the parameter `x`
+/// (`assigned` is what precedes it, such as `"x = "`).
+#[cfg(test)]
+pub(crate) fn one_value(translator: &dyn Translator, assigned: &str, value: ParamValue) -> String {
+    let cell = codify_pairs(translator, &[("x", value)]).unwrap();
+    cell.strip_prefix("# Parameters\n")
+        .and_then(|rest| rest.strip_prefix(assigned))
+        .and_then(|rest| rest.strip_suffix('\n'))
+        .unwrap_or_else(|| panic!("unexpected cell {cell:?}"))
+        .to_owned()
 }
 
 /// Runs `script` with the project venv's Python, `input` on its standard input, and returns

@@ -1,8 +1,8 @@
 //! Python: papermill's `PythonTranslator`, byte for byte.
 
-use nbw_core::params::{ParamValue, Parameters};
+use nbw_core::params::ParamValue;
 
-use super::{Quoting, TranslateError, Translator, check_xid_name, codify_lines, python_float_repr, quoted};
+use super::{Quoting, Scalars, Syntax, TranslateError, check_xid_name, quoted};
 
 /// Python's hard keywords (`keyword.kwlist`). Soft keywords (`match`, `case`, `type`, `_`)
 /// are valid names.
@@ -15,61 +15,46 @@ const KEYWORDS: &[&str] = &[
 /// Writes parameters as Python assignments.
 pub(crate) struct Python;
 
-impl Translator for Python {
-    fn language(&self) -> &'static str {
-        "python"
+impl Syntax for Python {
+    const LANGUAGE: &'static str = "python";
+    const SCALARS: Scalars = Scalars {
+        none: "None",
+        bools: ["False", "True"],
+        nan: "float('nan')",
+        infinity: "float('inf')",
+        neg_infinity: "float('-inf')",
+    };
+
+    fn variable<'n>(&self, name: &'n str) -> Result<&'n str, TranslateError> {
+        check_xid_name(Self::LANGUAGE, name, KEYWORDS, &[]).map(|()| name)
     }
 
-    fn codify(&self, params: &Parameters) -> Result<String, TranslateError> {
-        codify_lines(params, |name, value| {
-            check_xid_name(self.language(), name, KEYWORDS, &[])?;
-            Ok(format!("{name} = {}", translate(value)))
-        })
+    fn string(&self, s: &str) -> Result<String, String> {
+        Ok(quoted(s, Quoting::Python))
     }
-}
 
-/// papermill's `PythonTranslator.translate`.
-fn translate(value: &ParamValue) -> String {
-    match value {
-        ParamValue::None => "None".to_owned(),
-        ParamValue::Bool(true) => "True".to_owned(),
-        ParamValue::Bool(false) => "False".to_owned(),
-        ParamValue::Int(digits) => digits.clone(),
-        ParamValue::Float(f) if f.is_nan() => "float('nan')".to_owned(),
-        ParamValue::Float(f) if f.is_infinite() && *f < 0.0 => "float('-inf')".to_owned(),
-        ParamValue::Float(f) if f.is_infinite() => "float('inf')".to_owned(),
-        ParamValue::Float(f) => python_float_repr(*f),
-        ParamValue::Str(s) => quoted(s, Quoting::Python),
-        ParamValue::List(items) => {
-            let items: Vec<_> = items.iter().map(translate).collect();
-            format!("[{}]", items.join(", "))
-        }
-        ParamValue::Dict(entries) => {
-            let entries: Vec<_> = entries
-                .iter()
-                .map(|(key, value)| format!("{}: {}", quoted(key, Quoting::Python), translate(value)))
-                .collect();
-            format!("{{{}}}", entries.join(", "))
-        }
+    fn list(&self, name: &str, items: &[ParamValue]) -> Result<String, String> {
+        self.bracketed_list(name, items, "[", "]")
+    }
+
+    fn dict(&self, name: &str, entries: &[(String, ParamValue)]) -> Result<String, String> {
+        self.bracketed_dict(name, entries, ["{", ": ", "}"])
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use nbw_core::params::Parameters;
+
     use super::*;
+    use crate::translate::{Translator, codify_pairs, one_value, python_float_repr};
 
     fn codify(params: &[(&str, ParamValue)]) -> Result<String, TranslateError> {
-        let params: Parameters = params.iter().cloned().collect();
-        Python.codify(&params)
+        codify_pairs(&Python, params)
     }
 
     fn one(value: ParamValue) -> String {
-        let cell = codify(&[("x", value)]).unwrap();
-        let line = cell
-            .strip_prefix("# Parameters\nx = ")
-            .and_then(|rest| rest.strip_suffix('\n'))
-            .unwrap_or_else(|| panic!("unexpected cell {cell:?}"));
-        line.to_owned()
+        one_value(&Python, "x = ", value)
     }
 
     #[test]

@@ -6,9 +6,9 @@
 //! infinities are `NaN`, `Inf` and `-Inf` (papermill writes `nan` and `inf`, which are
 //! undefined names), and a string containing NUL is an error (R strings cannot hold it).
 
-use nbw_core::params::{ParamValue, Parameters};
+use nbw_core::params::ParamValue;
 
-use super::{Quoting, TranslateError, Translator, codify_lines, python_float_repr, quoted};
+use super::{Quoting, Scalars, Syntax, TranslateError, quoted};
 
 /// R's reserved words (`?Reserved`).
 const RESERVED: &[&str] = &[
@@ -36,23 +36,33 @@ const RESERVED: &[&str] = &[
 /// Writes parameters as R assignments.
 pub(crate) struct R;
 
-impl Translator for R {
-    fn language(&self) -> &'static str {
-        "r"
+impl Syntax for R {
+    const LANGUAGE: &'static str = "r";
+    const SCALARS: Scalars =
+        Scalars { none: "NULL", bools: ["FALSE", "TRUE"], nan: "NaN", infinity: "Inf", neg_infinity: "-Inf" };
+
+    fn variable<'n>(&self, name: &'n str) -> Result<&'n str, TranslateError> {
+        // Leading underscores are not legal in R names, so papermill drops them.
+        let r_name = name.trim_start_matches('_');
+        check_name(name, r_name).map(|()| r_name)
     }
 
-    fn codify(&self, params: &Parameters) -> Result<String, TranslateError> {
-        codify_lines(params, |name, value| {
-            // Leading underscores are not legal in R names, so papermill drops them.
-            let r_name = name.trim_start_matches('_');
-            check_name(name, r_name)?;
-            let value = translate(value).map_err(|reason| TranslateError::UnsupportedValue {
-                language: self.language(),
-                name: name.to_owned(),
-                reason,
-            })?;
-            Ok(format!("{r_name} = {value}"))
-        })
+    fn string(&self, s: &str) -> Result<String, String> {
+        if s.contains('\0') {
+            return Err(
+                "R strings cannot contain the NUL character (\\x00); remove it from the value".to_owned()
+            );
+        }
+        Ok(quoted(s, Quoting::Unicode))
+    }
+
+    /// Lists and dicts are both R lists.
+    fn list(&self, name: &str, items: &[ParamValue]) -> Result<String, String> {
+        self.bracketed_list(name, items, "list(", ")")
+    }
+
+    fn dict(&self, name: &str, entries: &[(String, ParamValue)]) -> Result<String, String> {
+        self.bracketed_dict(name, entries, ["list(", " = ", ")"])
     }
 }
 
@@ -84,54 +94,17 @@ fn check_name(name: &str, r_name: &str) -> Result<(), TranslateError> {
     }
 }
 
-/// papermill's `RTranslator.translate`; the error is the reason a value has no R spelling.
-fn translate(value: &ParamValue) -> Result<String, String> {
-    Ok(match value {
-        ParamValue::None => "NULL".to_owned(),
-        ParamValue::Bool(true) => "TRUE".to_owned(),
-        ParamValue::Bool(false) => "FALSE".to_owned(),
-        ParamValue::Int(digits) => digits.clone(),
-        ParamValue::Float(f) if f.is_nan() => "NaN".to_owned(),
-        ParamValue::Float(f) if f.is_infinite() && *f < 0.0 => "-Inf".to_owned(),
-        ParamValue::Float(f) if f.is_infinite() => "Inf".to_owned(),
-        ParamValue::Float(f) => python_float_repr(*f),
-        ParamValue::Str(s) => string(s)?,
-        ParamValue::List(items) => {
-            let items = items.iter().map(translate).collect::<Result<Vec<_>, _>>()?;
-            format!("list({})", items.join(", "))
-        }
-        ParamValue::Dict(entries) => {
-            let entries = entries
-                .iter()
-                .map(|(key, value)| Ok(format!("{} = {}", string(key)?, translate(value)?)))
-                .collect::<Result<Vec<_>, String>>()?;
-            format!("list({})", entries.join(", "))
-        }
-    })
-}
-
-fn string(s: &str) -> Result<String, String> {
-    if s.contains('\0') {
-        return Err("R strings cannot contain the NUL character (\\x00); remove it from the value".to_owned());
-    }
-    Ok(quoted(s, Quoting::Unicode))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::translate::{codify_pairs, one_value};
 
     fn codify(params: &[(&str, ParamValue)]) -> Result<String, TranslateError> {
-        let params: Parameters = params.iter().cloned().collect();
-        R.codify(&params)
+        codify_pairs(&R, params)
     }
 
     fn one(value: ParamValue) -> String {
-        let cell = codify(&[("x", value)]).unwrap();
-        cell.strip_prefix("# Parameters\nx = ")
-            .and_then(|rest| rest.strip_suffix('\n'))
-            .unwrap_or_else(|| panic!("unexpected cell {cell:?}"))
-            .to_owned()
+        one_value(&R, "x = ", value)
     }
 
     #[test]

@@ -1,0 +1,132 @@
+//! The checks of a project file that need the whole file or the project folder: names,
+//! runtimes that exist, notebooks in the folder, schedules, container settings.
+
+use std::path::Path;
+
+use super::model::{ProjectFile, Runtime};
+use super::schedule::check_schedule;
+use super::{check_project_name, valid_env_name, valid_workflow_name};
+use crate::container::{self, Volume};
+
+/// The run settings of a runtime's containers: volumes, limits, network, kernel command.
+fn check_container(runtime: &Runtime, report: &mut dyn FnMut(&str, String)) {
+    for volume in &runtime.volumes {
+        if let Err(message) = Volume::parse(volume) {
+            report("volumes", message);
+        }
+    }
+    if let Some(Err(message)) = runtime.memory.as_deref().map(container::parse_memory) {
+        report("memory", message);
+    }
+    if let Some(Err(message)) = runtime.cpus.map(container::check_cpus) {
+        report("cpus", message);
+    }
+    if let Some(Err(message)) = runtime.network.as_deref().map(container::check_network) {
+        report("network", message);
+    }
+    if !runtime.kernel.is_empty() && !runtime.kernel.iter().any(|arg| arg.contains("{connection_file}")) {
+        report("kernel", "the kernel command must pass `{connection_file}` to the kernel".into());
+    }
+}
+
+pub(super) fn check(spec: &ProjectFile, root: Option<&Path>, report: &mut dyn FnMut(&[&str], String)) {
+    if let Err(message) = check_project_name(&spec.project) {
+        report(&["project"], message);
+    }
+    for (name, runtime) in &spec.runtimes {
+        if !valid_workflow_name(name) {
+            report(
+                &["runtimes", name],
+                format!("runtime name {name:?} is not valid: use 1 to 64 of letters, digits, '_', '.', '-'"),
+            );
+        }
+        if runtime.image.trim().is_empty() {
+            report(
+                &["runtimes", name, "image"],
+                "image must name a base image, e.g. python:3.12-slim".into(),
+            );
+        }
+        for key in runtime.env.keys() {
+            if !valid_env_name(key) {
+                report(
+                    &["runtimes", name, "env", key],
+                    format!("{key:?} is not an environment variable name (letters, digits, '_')"),
+                );
+            }
+        }
+        check_container(runtime, &mut |field, message| report(&["runtimes", name, field], message));
+        if let Some(requirements) = &runtime.requirements
+            && let Some(root) = root
+            && !root.join(requirements).is_file()
+        {
+            report(
+                &["runtimes", name, "requirements"],
+                format!("requirements file {requirements:?} is not in the project folder"),
+            );
+        }
+    }
+    for (name, workflow) in &spec.workflows {
+        let at = |field: &'static str| -> [&str; 3] { ["workflows", name.as_str(), field] };
+        if !valid_workflow_name(name) {
+            report(
+                &["workflows", name],
+                format!("workflow name {name:?} is not valid: use 1 to 64 of letters, digits, '_', '.', '-'"),
+            );
+        }
+        let notebook = workflow.notebook.trim();
+        if !notebook.ends_with(".ipynb") {
+            report(
+                &at("notebook"),
+                format!("notebook {:?} must be the path of an .ipynb file in the project", workflow.notebook),
+            );
+        } else if notebook.starts_with('/') || notebook.split('/').any(|part| part == "..") {
+            report(
+                &at("notebook"),
+                format!(
+                    "notebook {:?} must be a path inside the project folder, e.g. notebooks/report.ipynb",
+                    workflow.notebook
+                ),
+            );
+        } else if let Some(root) = root
+            && !root.join(notebook).is_file()
+        {
+            report(
+                &at("notebook"),
+                format!("notebook {notebook:?} is not in the project folder {}", root.display()),
+            );
+        }
+        if let Some(runtime) = &workflow.runtime
+            && !spec.runtimes.contains_key(runtime)
+        {
+            let known = if spec.runtimes.is_empty() {
+                "the file defines no runtimes".to_owned()
+            } else {
+                format!("defined: {}", spec.runtimes.keys().cloned().collect::<Vec<_>>().join(", "))
+            };
+            report(&at("runtime"), format!("runtime {runtime:?} is not defined under `runtimes` ({known})"));
+        }
+        for volume in &workflow.volumes {
+            if let Err(message) = Volume::parse(volume) {
+                report(&at("volumes"), message);
+            }
+        }
+        if let Some(schedule) = &workflow.schedule {
+            check_schedule(schedule, &mut |field, message| match field {
+                Some(field) => report(&["workflows", name, "schedule", field], message),
+                None => report(&at("schedule"), message),
+            });
+        }
+        for (i, notification) in workflow.notifications.iter().enumerate() {
+            if !valid_env_name(&notification.url_secret) {
+                let index = i.to_string();
+                report(
+                    &["workflows", name, "notifications", &index, "url_secret"],
+                    format!(
+                        "url_secret {:?} must name a project secret (letters, digits and '_', not starting with a digit)",
+                        notification.url_secret
+                    ),
+                );
+            }
+        }
+    }
+}

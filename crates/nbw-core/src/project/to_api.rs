@@ -1,0 +1,76 @@
+//! A workflow of the project file as the API's workflow.
+
+use super::model::{ChannelEntry, OnEntry, WorkflowEntry};
+use super::schedule::MisfireEntry;
+use crate::api::{
+    Misfire, Notification, NotifyChannel, NotifyOn, RetryPolicy, Schedule, WorkflowInput, WorkflowSpec,
+};
+
+impl WorkflowEntry {
+    /// The API's workflow for this entry, named `name`, running bundle `bundle_version` (the
+    /// latest upload when `None`).
+    pub fn to_input(&self, name: &str, bundle_version: Option<&str>) -> WorkflowInput {
+        let retries = self
+            .retries
+            .map(|r| {
+                let default = RetryPolicy::default();
+                RetryPolicy {
+                    max_retries: r.max,
+                    backoff_secs: r.backoff.map_or(default.backoff_secs, |b| b.0),
+                    backoff_factor: r.factor.unwrap_or(default.backoff_factor),
+                }
+            })
+            .unwrap_or_default();
+        let notifications = self
+            .notifications
+            .iter()
+            .map(|n| Notification {
+                channel: match n.channel {
+                    ChannelEntry::Slack => NotifyChannel::Slack,
+                    ChannelEntry::Discord => NotifyChannel::Discord,
+                    ChannelEntry::Webhook => NotifyChannel::Webhook,
+                },
+                url_secret: n.url_secret.clone(),
+                on: if n.on.is_empty() {
+                    vec![NotifyOn::Success, NotifyOn::Failure]
+                } else {
+                    n.on.iter()
+                        .map(|on| match on {
+                            OnEntry::Success => NotifyOn::Success,
+                            OnEntry::Failure => NotifyOn::Failure,
+                        })
+                        .collect()
+                },
+            })
+            .collect();
+        let schedule = self.schedule.as_ref().map(|s| Schedule {
+            cron: s.cron.clone(),
+            timezone: s.timezone.clone(),
+            interval_secs: s.interval.map(|i| i.0),
+            start_at: s.start_at,
+            end_at: s.end_at,
+            misfire: match s.misfire {
+                Some(MisfireEntry::RunOnce) => Misfire::RunOnce,
+                Some(MisfireEntry::Skip) | None => Misfire::Skip,
+            },
+        });
+        WorkflowInput {
+            name: name.to_owned(),
+            enabled: self.enabled,
+            spec: WorkflowSpec {
+                notebook: self.notebook.trim().to_owned(),
+                parameters: self.parameters.clone(),
+                bundle_version: bundle_version.map(str::to_owned),
+                runtime: self.runtime.clone(),
+                runtime_version: None,
+                volumes: self.volumes.clone(),
+                labels: self.labels.clone(),
+                timeout_secs: self.timeout.map(|t| t.0),
+                cell_timeout_secs: self.cell_timeout.map(|t| t.0),
+                retries,
+                notifications,
+                schedule,
+            },
+        }
+    }
+}
