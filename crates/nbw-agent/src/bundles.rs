@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use nbw_client::Client;
+use nbw_client::AgentClient;
 
 /// The bundle cache.
 #[derive(Debug, Clone)]
@@ -18,7 +18,7 @@ impl BundleCache {
     }
 
     /// The archive with `digest`, downloaded from `url` on first use.
-    pub async fn archive(&self, client: &Client, digest: &str, url: &str) -> anyhow::Result<Vec<u8>> {
+    pub async fn archive(&self, client: &AgentClient, digest: &str, url: &str) -> anyhow::Result<Vec<u8>> {
         let hex = digest
             .strip_prefix("sha256:")
             .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()));

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use nbw_client::Client;
+use nbw_client::AgentClient;
 use nbw_core::api::ExecutionEvent;
 use nbw_engine::EventRecord;
 use tokio::sync::mpsc;
@@ -38,7 +38,7 @@ pub struct Forwarder {
 impl Forwarder {
     /// Starts forwarding for `execution_id`.
     pub fn start(
-        client: Client,
+        client: AgentClient,
         execution_id: String,
         stop: tokio_util::sync::CancellationToken,
     ) -> Forwarder {
@@ -61,7 +61,7 @@ impl Forwarder {
 }
 
 async fn forward(
-    client: Client,
+    client: AgentClient,
     execution_id: String,
     mut rx: mpsc::UnboundedReceiver<ExecutionEvent>,
     stop: tokio_util::sync::CancellationToken,

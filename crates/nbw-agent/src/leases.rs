@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use nbw_client::Client;
+use nbw_client::AgentClient;
 use tokio_util::sync::CancellationToken;
 
 /// One running execution's controls.
@@ -65,7 +65,12 @@ impl Running {
 }
 
 /// Heartbeats every `every` until `shutdown`; a failed heartbeat is retried at the next beat.
-pub async fn heartbeat_loop(client: Client, running: Running, every: Duration, shutdown: CancellationToken) {
+pub async fn heartbeat_loop(
+    client: AgentClient,
+    running: Running,
+    every: Duration,
+    shutdown: CancellationToken,
+) {
     loop {
         tokio::select! {
             _ = tokio::time::sleep(every) => {}

@@ -27,7 +27,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
-use nbw_client::{Client, ClientError};
+use nbw_client::{AgentClient, ClientError};
 use nbw_core::api::{Agent, DOCKER_LABEL};
 use tokio_util::sync::CancellationToken;
 
@@ -96,7 +96,7 @@ impl AgentConfig {
 
 /// Runs the agent until `shutdown` is cancelled and its executions are over.
 pub async fn run(config: AgentConfig, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let client = Client::new(&config.server, &config.token)?;
+    let client = AgentClient::new(&config.server, &config.token)?;
     let Some(agent) = introduce(&client, &config, &shutdown).await? else {
         return Ok(());
     };
@@ -161,7 +161,7 @@ async fn start_docker(agent: &str) -> anyhow::Result<DockerExecutor> {
 /// Tells the server this agent's labels, retrying while the server is unreachable; `None` if
 /// the agent was shut down first.
 async fn introduce(
-    client: &Client,
+    client: &AgentClient,
     config: &AgentConfig,
     shutdown: &CancellationToken,
 ) -> anyhow::Result<Option<Agent>> {
@@ -185,7 +185,7 @@ async fn introduce(
 
 /// Registers the agent's labels: `--labels` when given, else the registered ones, with the
 /// Docker label present exactly when the Docker executor is on.
-async fn hello(client: &Client, config: &AgentConfig) -> Result<Agent, ClientError> {
+async fn hello(client: &AgentClient, config: &AgentConfig) -> Result<Agent, ClientError> {
     let given = (!config.labels.is_empty()).then(|| config.labels.clone());
     let agent = client.hello(given.clone()).await?;
     let mut wanted = given.unwrap_or_else(|| agent.labels.clone());

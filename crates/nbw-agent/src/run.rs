@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use nbw_client::{Client, ClientError};
+use nbw_client::{AgentClient, ClientError};
 use nbw_core::api::{Claim, ExecutionResult, ExecutionState};
 use nbw_core::params::{ParamValue, Parameters};
 use nbw_engine::{
@@ -33,7 +33,7 @@ pub struct RunContext<'a> {
     /// The agent's configuration.
     pub config: &'a AgentConfig,
     /// The server.
-    pub client: &'a Client,
+    pub client: &'a AgentClient,
     /// The bundle cache.
     pub bundles: &'a BundleCache,
     /// Warm kernels, when the agent keeps some.

@@ -94,11 +94,5 @@ pub fn main(args: AgentArgs) -> i32 {
         nbw_server::cancel_on_signals(shutdown.clone());
         nbw_agent::run(args.config(), shutdown).await
     });
-    match result {
-        Ok(()) => 0,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            1
-        }
-    }
+    crate::exit::service(result)
 }

@@ -57,5 +57,5 @@ pub fn main(args: InspectArgs) -> i32 {
             println!("Parameters of {}:\n{table}", args.notebook.display());
         }
     }
-    0
+    exit::OK
 }

@@ -1,10 +1,13 @@
 //! `nbw`: the one binary of NB Workflows. It parses flags, wires the library crates together and
-//! prints; the work itself lives in `nbw-engine` (and, later, the server and agent crates).
+//! prints; the work itself lives in the library crates (`nbw-engine`, `nbw-server`,
+//! `nbw-agent`, `nbw-client`). What is the CLI's alone stays here: the flags, the output, and
+//! the exit codes (`exit.rs`).
 
 mod agent;
 mod client;
 mod exit;
 mod inspect;
+mod params;
 mod progress;
 mod run;
 mod server;
@@ -13,8 +16,15 @@ mod standalone;
 use clap::{Parser, Subcommand};
 
 /// Run parameterized Jupyter notebooks as production workflows.
+///
+/// A notebook is a function: its cell tagged `parameters` holds the defaults, a run overrides
+/// them. Run a notebook here (`nbw run`), or push a project to a server (`nbw server`, or
+/// `nbw standalone` for one process with an agent) and run it on demand or on a schedule (cron
+/// with a time zone, or an interval) on agents spread over many machines (`nbw agent`); get
+/// back the executed notebook, live events, history, retries, timeouts that really stop
+/// things, and Slack, Discord or webhook notifications. One binary; only the kernel is Python.
 #[derive(Parser)]
-#[command(name = "nbw", version, about, long_about = None)]
+#[command(name = "nbw", version)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -8,10 +8,13 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use nbw_agent::docker::{ContainerKernel, ContainerSettings, DockerExecutor};
-use nbw_core::params::{ParamValue, Parameters, infer_cli_value, parse_yaml};
-use nbw_engine::{ExecuteOptions, KernelHost, KernelSearch, Notebook, Outcome, Transport, execute};
+use nbw_core::params::{Parameters, parse_yaml};
+use nbw_engine::{
+    EventRecord, ExecuteOptions, Execution, KernelHost, KernelSearch, Notebook, Outcome, Transport, execute,
+};
 
 use crate::exit;
+use crate::params::ParamArgs;
 use crate::progress::Reporter;
 
 /// Execute a notebook, injecting parameters after its `parameters` cell.
@@ -30,15 +33,8 @@ pub struct RunArgs {
     /// Where to write the executed notebook (`-` writes standard output). Defaults to
     /// INPUT with `.out.ipynb` in place of `.ipynb`, or standard output when INPUT is `-`.
     output: Option<String>,
-    /// A parameter, with papermill's type inference (int, float, True/False, None, else string).
-    #[arg(short = 'p', long = "parameter", num_args = 2, value_names = ["NAME", "VALUE"], allow_hyphen_values = true)]
-    parameters: Vec<String>,
-    /// A parameter passed as a string, without type inference.
-    #[arg(short = 'r', long = "raw", num_args = 2, value_names = ["NAME", "VALUE"], allow_hyphen_values = true)]
-    raw: Vec<String>,
-    /// Parameters as a YAML mapping.
-    #[arg(short = 'y', long = "parameters-yaml", value_name = "YAML")]
-    yaml: Vec<String>,
+    #[command(flatten)]
+    params: ParamArgs,
     /// Parameters from a YAML file.
     #[arg(short = 'f', long = "parameters-file", value_name = "FILE")]
     files: Vec<PathBuf>,
@@ -112,7 +108,7 @@ pub fn main(args: RunArgs) -> i32 {
 }
 
 /// Where the executed notebook goes.
-enum Destination {
+pub(crate) enum Destination {
     File(PathBuf),
     Stdout,
 }
@@ -135,27 +131,21 @@ async fn run(args: RunArgs) -> i32 {
         Ok(out) => out,
         Err(e) => return exit::bad_input(format!("{e:#}")),
     };
-    let mut execution = match execute(notebook, &parameters, options) {
+    let execution = match execute(notebook, &parameters, options) {
         Ok(execution) => execution,
         Err(e) => return exit::bad_input(e),
     };
-    let cancel = execution.cancel_token();
-    tokio::spawn(async move {
-        wait_for_stop_signal().await;
-        eprintln!("nbw: stopping the run (interrupt, then kill after the grace period)");
-        cancel.cancel();
-    });
     let mut reporter = Reporter::new(!args.no_progress, args.log_output);
-    while let Some(record) = execution.next_event().await {
-        reporter.show(&record);
+    let outcome = drive(execution, |record| {
+        reporter.show(record);
         if let Some(out) = events_out.as_mut() {
-            let line = serde_json::to_string(&record).expect("events serialize");
+            let line = serde_json::to_string(record).expect("events serialize");
             if writeln!(out, "{line}").and_then(|_| out.flush()).is_err() {
                 tracing::warn!("could not write an event; continuing the run");
             }
         }
-    }
-    let outcome = execution.outcome().await;
+    })
+    .await;
     if let Some(container) = container {
         container.removed().await;
     }
@@ -164,6 +154,21 @@ async fn run(args: RunArgs) -> i32 {
     }
     reporter.finish();
     finish(outcome, &destination)
+}
+
+/// Runs `execution` to its end, handing each event to `on_event`. SIGINT or SIGTERM stops the
+/// run: interrupt, then kill after the grace period.
+pub(crate) async fn drive(mut execution: Execution, mut on_event: impl FnMut(&EventRecord)) -> Outcome {
+    let cancel = execution.cancel_token();
+    tokio::spawn(async move {
+        wait_for_stop_signal().await;
+        eprintln!("nbw: stopping the run (interrupt, then kill after the grace period)");
+        cancel.cancel();
+    });
+    while let Some(record) = execution.next_event().await {
+        on_event(&record);
+    }
+    execution.outcome().await
 }
 
 /// The container a `--image` run's kernel runs in, and the removal of what earlier runs left.
@@ -184,7 +189,8 @@ async fn container(
     Ok((docker.container(&id, settings), sweep))
 }
 
-fn finish(outcome: Outcome, destination: &Destination) -> i32 {
+/// Writes the executed notebook, says why the run stopped, and returns the run's exit code.
+pub(crate) fn finish(outcome: Outcome, destination: &Destination) -> i32 {
     let written = match destination {
         Destination::File(path) => {
             outcome.notebook.write(path).with_context(|| format!("writing {}", path.display()))
@@ -198,7 +204,7 @@ fn finish(outcome: Outcome, destination: &Destination) -> i32 {
         eprintln!("nbw: {message}");
     }
     match written {
-        Ok(()) => outcome.status.exit_code(),
+        Ok(()) => exit::run_status(outcome.status),
         Err(e) => {
             eprintln!("error: the executed notebook could not be written: {e:#}");
             exit::BAD_INPUT
@@ -261,7 +267,7 @@ fn prepare(args: &RunArgs) -> anyhow::Result<Prepared> {
     Ok((notebook, parameters, destination, options))
 }
 
-fn read_notebook(input: &str) -> anyhow::Result<Notebook> {
+pub(crate) fn read_notebook(input: &str) -> anyhow::Result<Notebook> {
     if input == "-" {
         let mut text = String::new();
         std::io::stdin().read_to_string(&mut text).context("reading the notebook from standard input")?;
@@ -279,23 +285,7 @@ fn collect_parameters(args: &RunArgs) -> anyhow::Result<Parameters> {
         parameters
             .extend(parse_yaml(&text).with_context(|| format!("in parameters file {}", file.display()))?);
     }
-    for yaml in &args.yaml {
-        parameters.extend(parse_yaml(yaml).context("in -y")?);
-    }
-    for pair in args.parameters.chunks(2) {
-        parameters.insert(check_name(&pair[0])?, infer_cli_value(&pair[1]));
-    }
-    for pair in args.raw.chunks(2) {
-        parameters.insert(check_name(&pair[0])?, ParamValue::Str(pair[1].clone()));
-    }
-    Ok(parameters)
-}
-
-fn check_name(name: &str) -> anyhow::Result<&str> {
-    if name.is_empty() {
-        bail!("a parameter name is empty; use -p NAME VALUE");
-    }
-    Ok(name)
+    Ok(args.params.merge_onto(parameters)?)
 }
 
 fn default_output(input: &Path) -> PathBuf {
@@ -305,7 +295,7 @@ fn default_output(input: &Path) -> PathBuf {
 }
 
 /// Refuses an output path whose directory cannot take a file, before any cell runs.
-fn check_writable(path: &Path) -> anyhow::Result<()> {
+pub(crate) fn check_writable(path: &Path) -> anyhow::Result<()> {
     if path.is_dir() {
         bail!(
             "output {} is a directory; give a file name such as {}/out.ipynb",

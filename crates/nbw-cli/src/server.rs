@@ -80,13 +80,7 @@ struct CreateUserArgs {
 
 pub fn main(args: ServerArgs) -> i32 {
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime starts");
-    match runtime.block_on(run(args)) {
-        Ok(()) => 0,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            1
-        }
-    }
+    crate::exit::service(runtime.block_on(run(args)))
 }
 
 /// The configuration from file, environment and flags.

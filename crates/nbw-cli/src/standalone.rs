@@ -52,13 +52,7 @@ struct Overrides {
 
 pub fn main(args: StandaloneArgs) -> i32 {
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime starts");
-    match runtime.block_on(run(args)) {
-        Ok(()) => 0,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            1
-        }
-    }
+    crate::exit::service(runtime.block_on(run(args)))
 }
 
 async fn run(args: StandaloneArgs) -> anyhow::Result<()> {

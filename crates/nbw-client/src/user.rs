@@ -13,7 +13,8 @@ use nbw_core::api::{
 };
 use reqwest::Method;
 
-use crate::{Client, ClientError};
+use crate::ClientError;
+use crate::http::Http;
 
 /// Filters of the execution history (`GET /v1/projects/{p}/executions`).
 #[derive(Debug, Clone, Default)]
@@ -54,48 +55,63 @@ fn segment(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>().replace('+', "%20")
 }
 
-impl Client {
+/// A user's connection to the server, with the user's access token (or none, to log in): the
+/// routes a person calls through the CLI.
+#[derive(Debug, Clone)]
+pub struct UserClient {
+    http: Http,
+}
+
+impl UserClient {
+    /// A client of the server at `base` (e.g. `http://127.0.0.1:8080`) using a user's access
+    /// token (empty to log in).
+    pub fn new(base: &str, access_token: &str) -> Result<UserClient, ClientError> {
+        Ok(UserClient { http: Http::new(base, access_token)? })
+    }
+
     // --- auth -----------------------------------------------------------------------------
 
     /// Logs in (the client's own token is not used).
     pub async fn login(&self, username: &str, password: &str) -> Result<Tokens, ClientError> {
         let body = LoginRequest { username: username.to_owned(), password: password.to_owned() };
-        self.json(Method::POST, "/v1/auth/login", Some(&body)).await
+        self.http.json(Method::POST, "/v1/auth/login", Some(&body)).await
     }
 
     /// Trades a refresh token for new tokens; the old refresh token is spent.
     pub async fn refresh(&self, refresh_token: &str) -> Result<Tokens, ClientError> {
         let body = RefreshRequest { refresh_token: refresh_token.to_owned() };
-        self.json(Method::POST, "/v1/auth/refresh", Some(&body)).await
+        self.http.json(Method::POST, "/v1/auth/refresh", Some(&body)).await
     }
 
     /// Revokes a refresh token and every token of its login.
     pub async fn logout(&self, refresh_token: &str) -> Result<(), ClientError> {
         let body = RefreshRequest { refresh_token: refresh_token.to_owned() };
-        self.call(Method::POST, "/v1/auth/logout", Some(&body)).await
+        self.http.call(Method::POST, "/v1/auth/logout", Some(&body)).await
     }
 
     /// The logged-in user.
     pub async fn me(&self) -> Result<User, ClientError> {
-        self.json::<(), _>(Method::GET, "/v1/users/me", None).await
+        self.http.json::<(), _>(Method::GET, "/v1/users/me", None).await
     }
 
     // --- projects and bundles -------------------------------------------------------------
 
     /// One project (404 `not_found` when missing or not a member).
     pub async fn project(&self, project: &str) -> Result<Project, ClientError> {
-        self.json::<(), _>(Method::GET, &format!("/v1/projects/{}", segment(project)), None).await
+        self.http.json::<(), _>(Method::GET, &format!("/v1/projects/{}", segment(project)), None).await
     }
 
     /// Creates a project; the caller becomes its owner.
     pub async fn create_project(&self, name: &str, description: &str) -> Result<Project, ClientError> {
         let body = CreateProject { name: name.to_owned(), description: description.to_owned() };
-        self.json(Method::POST, "/v1/projects", Some(&body)).await
+        self.http.json(Method::POST, "/v1/projects", Some(&body)).await
     }
 
     /// The project's bundles, newest first.
     pub async fn bundles(&self, project: &str) -> Result<Vec<Bundle>, ClientError> {
-        self.json::<(), _>(Method::GET, &format!("/v1/projects/{}/bundles", segment(project)), None).await
+        self.http
+            .json::<(), _>(Method::GET, &format!("/v1/projects/{}/bundles", segment(project)), None)
+            .await
     }
 
     /// Uploads a bundle archive as `version`; `progress` hears the bytes sent so far. A
@@ -121,26 +137,28 @@ impl Client {
             Ok::<_, std::io::Error>(chunk)
         });
         let request = self
+            .http
             .request(Method::POST, &path)
             .timeout(TRANSFER_TIMEOUT)
             .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
             .header(reqwest::header::CONTENT_LENGTH, total)
             .body(reqwest::Body::wrap_stream(stream));
-        let response = self.send(request).await?;
-        response.json().await.map_err(|e| ClientError::Decode(e.to_string()))
+        self.http.fetch(request).await
     }
 
     // --- workflows ------------------------------------------------------------------------
 
     /// The project's workflows.
     pub async fn workflows(&self, project: &str) -> Result<Vec<Workflow>, ClientError> {
-        self.json::<(), _>(Method::GET, &format!("/v1/projects/{}/workflows", segment(project)), None).await
+        self.http
+            .json::<(), _>(Method::GET, &format!("/v1/projects/{}/workflows", segment(project)), None)
+            .await
     }
 
     /// One workflow.
     pub async fn workflow(&self, project: &str, name: &str) -> Result<Workflow, ClientError> {
         let path = format!("/v1/projects/{}/workflows/{}", segment(project), segment(name));
-        self.json::<(), _>(Method::GET, &path, None).await
+        self.http.json::<(), _>(Method::GET, &path, None).await
     }
 
     /// Creates a workflow.
@@ -149,7 +167,9 @@ impl Client {
         project: &str,
         input: &WorkflowInput,
     ) -> Result<Workflow, ClientError> {
-        self.json(Method::POST, &format!("/v1/projects/{}/workflows", segment(project)), Some(input)).await
+        self.http
+            .json(Method::POST, &format!("/v1/projects/{}/workflows", segment(project)), Some(input))
+            .await
     }
 
     /// Replaces workflow `name` (renames it when `input.name` differs).
@@ -160,13 +180,13 @@ impl Client {
         input: &WorkflowInput,
     ) -> Result<Workflow, ClientError> {
         let path = format!("/v1/projects/{}/workflows/{}", segment(project), segment(name));
-        self.json(Method::PUT, &path, Some(input)).await
+        self.http.json(Method::PUT, &path, Some(input)).await
     }
 
     /// Deletes a workflow (its executions stay in the history).
     pub async fn delete_workflow(&self, project: &str, name: &str) -> Result<(), ClientError> {
         let path = format!("/v1/projects/{}/workflows/{}", segment(project), segment(name));
-        self.call::<()>(Method::DELETE, &path, None).await
+        self.http.call::<()>(Method::DELETE, &path, None).await
     }
 
     /// Enables or disables a workflow's schedule.
@@ -178,7 +198,7 @@ impl Client {
     ) -> Result<Workflow, ClientError> {
         let verb = if enabled { "enable" } else { "disable" };
         let path = format!("/v1/projects/{}/workflows/{}/{verb}", segment(project), segment(name));
-        self.json::<(), _>(Method::POST, &path, None).await
+        self.http.json::<(), _>(Method::POST, &path, None).await
     }
 
     /// Runs a workflow now.
@@ -189,7 +209,7 @@ impl Client {
         request: &RunWorkflow,
     ) -> Result<Execution, ClientError> {
         let path = format!("/v1/projects/{}/workflows/{}/run", segment(project), segment(name));
-        self.json(Method::POST, &path, Some(request)).await
+        self.http.json(Method::POST, &path, Some(request)).await
     }
 
     // --- executions -----------------------------------------------------------------------
@@ -200,7 +220,9 @@ impl Client {
         project: &str,
         request: &CreateExecution,
     ) -> Result<Execution, ClientError> {
-        self.json(Method::POST, &format!("/v1/projects/{}/executions", segment(project)), Some(request)).await
+        self.http
+            .json(Method::POST, &format!("/v1/projects/{}/executions", segment(project)), Some(request))
+            .await
     }
 
     /// One page of the history, newest first.
@@ -223,20 +245,20 @@ impl Client {
             params.push(("cursor", cursor.clone()));
         }
         let request = self
+            .http
             .request(Method::GET, &format!("/v1/projects/{}/executions", segment(project)))
             .query(&params);
-        let response = self.send(request).await?;
-        response.json().await.map_err(|e| ClientError::Decode(e.to_string()))
+        self.http.fetch(request).await
     }
 
     /// One execution.
     pub async fn execution(&self, id: &str) -> Result<Execution, ClientError> {
-        self.json::<(), _>(Method::GET, &format!("/v1/executions/{}", segment(id)), None).await
+        self.http.json::<(), _>(Method::GET, &format!("/v1/executions/{}", segment(id)), None).await
     }
 
     /// Asks for an execution to be cancelled (a conflict when it is over already).
     pub async fn cancel_execution(&self, id: &str) -> Result<Execution, ClientError> {
-        self.json::<(), _>(Method::POST, &format!("/v1/executions/{}/cancel", segment(id)), None).await
+        self.http.json::<(), _>(Method::POST, &format!("/v1/executions/{}/cancel", segment(id)), None).await
     }
 
     /// Downloads the output notebook; `progress` hears (bytes so far, total when known).
@@ -245,13 +267,13 @@ impl Client {
         id: &str,
         progress: impl Fn(u64, Option<u64>),
     ) -> Result<Vec<u8>, ClientError> {
-        let request = self.request(Method::GET, &format!("/v1/executions/{}/output", segment(id)));
-        let response = self.send(request.timeout(TRANSFER_TIMEOUT)).await?;
+        let request = self.http.request(Method::GET, &format!("/v1/executions/{}/output", segment(id)));
+        let response = self.http.send(request.timeout(TRANSFER_TIMEOUT)).await?;
         let total = response.content_length();
         let mut body = Vec::with_capacity(total.unwrap_or(0).min(1 << 30) as usize);
         let mut stream = response.bytes_stream();
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| self.transport(e))?;
+            let chunk = chunk.map_err(|e| self.http.transport(e))?;
             body.extend_from_slice(&chunk);
             progress(body.len() as u64, total);
         }
@@ -261,14 +283,15 @@ impl Client {
     /// The execution's events after sequence number `after` (0 for all), live while it runs.
     pub async fn events(&self, id: &str, after: u64) -> Result<EventStream, ClientError> {
         let mut request = self
+            .http
             .request(Method::GET, &format!("/v1/executions/{}/events", segment(id)))
             .timeout(STREAM_TIMEOUT)
             .header(reqwest::header::ACCEPT, "text/event-stream");
         if after > 0 {
             request = request.header("Last-Event-ID", after.to_string());
         }
-        let response = self.send(request).await?;
-        let base = self.base.clone();
+        let response = self.http.send(request).await?;
+        let base = self.http.base().to_owned();
         let stream = response.bytes_stream().eventsource().filter_map(move |item| {
             let base = base.clone();
             async move {
@@ -303,10 +326,11 @@ impl Client {
     /// The project's runtime versions (of runtime `name` only, when given), newest first.
     pub async fn runtimes(&self, project: &str, name: Option<&str>) -> Result<Vec<Runtime>, ClientError> {
         let params: Vec<(&str, &str)> = name.map(|name| ("name", name)).into_iter().collect();
-        let request =
-            self.request(Method::GET, &format!("/v1/projects/{}/runtimes", segment(project))).query(&params);
-        let response = self.send(request).await?;
-        response.json().await.map_err(|e| ClientError::Decode(e.to_string()))
+        let request = self
+            .http
+            .request(Method::GET, &format!("/v1/projects/{}/runtimes", segment(project)))
+            .query(&params);
+        self.http.fetch(request).await
     }
 
     /// Records a runtime version built elsewhere. A version recorded already is a conflict
@@ -316,11 +340,13 @@ impl Client {
         project: &str,
         request: &RegisterRuntime,
     ) -> Result<Runtime, ClientError> {
-        self.json(Method::POST, &format!("/v1/projects/{}/runtimes", segment(project)), Some(request)).await
+        self.http
+            .json(Method::POST, &format!("/v1/projects/{}/runtimes", segment(project)), Some(request))
+            .await
     }
 
     /// Builds a runtime's image on an agent with Docker; the build's execution comes back at
-    /// once, and its log streams through [`Client::events`].
+    /// once, and its log streams through [`UserClient::events`].
     pub async fn create_build(
         &self,
         project: &str,
@@ -328,29 +354,27 @@ impl Client {
         request: &CreateBuild,
     ) -> Result<Execution, ClientError> {
         let path = format!("/v1/projects/{}/runtimes/{}/builds", segment(project), segment(runtime));
-        self.json(Method::POST, &path, Some(request)).await
+        self.http.json(Method::POST, &path, Some(request)).await
     }
 
     // --- secrets --------------------------------------------------------------------------
 
     /// The project's secret names.
     pub async fn secrets(&self, project: &str) -> Result<Vec<SecretName>, ClientError> {
-        self.json::<(), _>(Method::GET, &format!("/v1/projects/{}/secrets", segment(project)), None).await
+        self.http
+            .json::<(), _>(Method::GET, &format!("/v1/projects/{}/secrets", segment(project)), None)
+            .await
     }
 
     /// Sets a secret (owners only).
     pub async fn set_secret(&self, project: &str, name: &str, value: &str) -> Result<(), ClientError> {
         let path = format!("/v1/projects/{}/secrets/{}", segment(project), segment(name));
-        self.call(Method::PUT, &path, Some(&SetSecret { value: value.to_owned() })).await
+        self.http.call(Method::PUT, &path, Some(&SetSecret { value: value.to_owned() })).await
     }
 
     /// Deletes a secret (owners only).
     pub async fn delete_secret(&self, project: &str, name: &str) -> Result<(), ClientError> {
         let path = format!("/v1/projects/{}/secrets/{}", segment(project), segment(name));
-        self.call::<()>(Method::DELETE, &path, None).await
-    }
-
-    fn transport(&self, error: reqwest::Error) -> ClientError {
-        ClientError::Transport { url: self.base.clone(), reason: error.to_string() }
+        self.http.call::<()>(Method::DELETE, &path, None).await
     }
 }

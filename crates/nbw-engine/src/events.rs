@@ -26,20 +26,6 @@ pub enum RunStatus {
     OutputIncomplete,
 }
 
-impl RunStatus {
-    /// The documented exit code of `nbw run` for this status.
-    pub fn exit_code(self) -> i32 {
-        match self {
-            RunStatus::Succeeded => 0,
-            RunStatus::Failed => 1,
-            RunStatus::TimedOut => 3,
-            RunStatus::KernelDied => 4,
-            RunStatus::OutputIncomplete => 5,
-            RunStatus::Cancelled => 6,
-        }
-    }
-}
-
 /// How one cell ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

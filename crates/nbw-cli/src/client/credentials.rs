@@ -13,7 +13,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, Utc};
-use nbw_client::{Client, ClientError};
+use nbw_client::{ClientError, UserClient};
 use nbw_core::api::Tokens;
 use serde::{Deserialize, Serialize};
 
@@ -230,11 +230,11 @@ impl Session {
     }
 
     /// A client with a fresh access token (refreshed first when it expires within a minute).
-    pub async fn client(&mut self) -> CliResult<Client> {
+    pub async fn client(&mut self) -> CliResult<UserClient> {
         if self.tokens.access_expires_at - Duration::seconds(MARGIN_SECS) <= Utc::now() {
             self.refresh().await?;
         }
-        Client::new(&self.server, &self.tokens.access_token).map_err(CliError::from)
+        UserClient::new(&self.server, &self.tokens.access_token).map_err(CliError::from)
     }
 
     fn expired(&self, why: &str) -> CliError {
@@ -266,7 +266,7 @@ impl Session {
         if self.tokens.refresh_expires_at <= now {
             return Err(self.expired("the refresh token is past its expiry"));
         }
-        let anonymous = Client::new(&self.server, "")?;
+        let anonymous = UserClient::new(&self.server, "")?;
         let tokens = match anonymous.refresh(&self.tokens.refresh_token).await {
             Ok(tokens) => tokens,
             Err(ClientError::Api { status: 401, message, .. }) => return Err(self.expired(&message)),

@@ -6,30 +6,21 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Subcommand, ValueEnum};
 use futures::StreamExt;
 use nbw_client::{ClientError, HistoryQuery, StreamItem};
 use nbw_core::api::{CreateExecution, Execution, ExecutionEvent, ExecutionState, Origin};
+use nbw_core::params::Parameters;
 use nbw_core::project;
+use nbw_engine::{ExecuteOptions, execute};
 use serde_json::Value;
 
 use super::credentials::Session;
 use super::output::{self, Bar, Format};
-use super::{
-    BAD_INPUT, CANCELLED, CliError, CliResult, FAILED, LOST, OK, ParamArgs, ProjectArg, ServerArg, TIMED_OUT,
-    exit_codes,
-};
-
-/// The exit code of a finished execution's state.
-pub fn state_code(state: ExecutionState) -> i32 {
-    match state {
-        ExecutionState::Succeeded | ExecutionState::Queued | ExecutionState::Running => OK,
-        ExecutionState::Failed => FAILED,
-        ExecutionState::TimedOut => TIMED_OUT,
-        ExecutionState::Cancelled => CANCELLED,
-        ExecutionState::Lost => LOST,
-    }
-}
+use super::{BAD_INPUT, CliError, CliResult, OK, ProjectArg, ServerArg, exit_codes};
+use crate::params::ParamArgs;
+use crate::progress::Reporter;
+use crate::{exit, run};
 
 /// `--watch`.
 #[derive(Args, Debug, Clone, Default)]
@@ -99,7 +90,7 @@ async fn follow_with(session: &mut Session, id: &str, mode: Mode, printer: &mut 
         _ = tokio::signal::ctrl_c(), if mode != Mode::Snapshot => {
             printer.finish();
             eprintln!("\nStopped watching; {id} goes on. Stop it with: nbw cancel {id}");
-            return Ok(130);
+            return Ok(exit::INTERRUPTED);
         }
     };
     printer.finish();
@@ -112,7 +103,7 @@ async fn follow_with(session: &mut Session, id: &str, mode: Mode, printer: &mut 
     if !printer.json {
         summary(&execution);
     }
-    Ok(state_code(state))
+    Ok(exit::execution_state(state))
 }
 
 fn summary(execution: &Execution) {
@@ -403,11 +394,10 @@ fn parse_secs(text: &str) -> Result<u64, String> {
         .map_err(|e| format!("{text:?} is not a duration like 90, 30s or 10m: {e}"))
 }
 
-/// `nbw exec`: `--local` runs synchronously through `nbw run` (which starts its own runtime),
-/// the rest on a runtime of its own.
+/// `nbw exec`: on an agent, or (`--local`) here with the engine.
 pub fn exec_main(args: ExecArgs) -> i32 {
     if args.local {
-        return super::finish(exec_local(&args));
+        return super::block_on(exec_local(args));
     }
     super::block_on(exec(args))
 }
@@ -439,14 +429,10 @@ fn bundle_path(given: &str, root: Option<&Path>) -> String {
     if given.ends_with(".ipynb") { given.to_owned() } else { format!("{given}.ipynb") }
 }
 
-#[derive(Parser)]
-#[command(name = "nbw exec --local", no_binary_name = true)]
-struct LocalRun {
-    #[command(flatten)]
-    run: crate::run::RunArgs,
-}
-
-fn exec_local(args: &ExecArgs) -> CliResult {
+/// `nbw exec --local`: the engine runs the notebook here, like `nbw run` with the project
+/// folder as the kernel's working directory and local.nbvars in the kernel's environment (as
+/// an agent passes a project's secrets).
+async fn exec_local(args: ExecArgs) -> CliResult {
     let root = project_root(&args.project).unwrap_or_else(|| PathBuf::from("."));
     let notebook = local_notebook(&args.notebook, &root).ok_or_else(|| {
         CliError::bad_input(format!(
@@ -465,38 +451,46 @@ fn exec_local(args: &ExecArgs) -> CliResult {
             dir.join(format!("{stem}.out.ipynb"))
         }
     };
-    let secrets_file = root.join(project::SECRETS_FILE);
-    if secrets_file.is_file() {
-        let pairs = super::secrets::read_nbvars(&secrets_file)?;
-        for (key, value) in &pairs {
-            // SAFETY: no other thread exists yet: `nbw exec --local` runs before any runtime
-            // starts, and the kernel inherits this environment, as agents pass secrets.
-            unsafe { std::env::set_var(key, value) };
-        }
-        if !pairs.is_empty() {
-            eprintln!(
-                "nbw: {} secrets from {} are environment variables of the kernel",
-                pairs.len(),
-                secrets_file.display()
-            );
-        }
-    }
-    let mut argv: Vec<String> = vec![
-        notebook.display().to_string(),
-        output.display().to_string(),
-        "--cwd".into(),
-        root.display().to_string(),
-    ];
-    argv.extend(args.params.to_run_args());
-    if args.watch.watch {
-        argv.push("--log-output".into());
-    }
-    if let Some(timeout) = args.timeout {
-        argv.extend(["--timeout".into(), timeout.to_string()]);
-    }
-    let run = LocalRun::try_parse_from(&argv).map_err(|e| CliError::bad_input(e.to_string()))?;
+    let env = local_secrets(&root)?;
     eprintln!("nbw: running {} here; the executed notebook goes to {}", notebook.display(), output.display());
-    Ok(crate::run::main(run.run))
+    let input = notebook.display().to_string();
+    let bad_input = |e: anyhow::Error| CliError::bad_input(format!("{e:#}"));
+    let document = run::read_notebook(&input).map_err(bad_input)?;
+    let parameters = args.params.merge_onto(Parameters::default())?;
+    run::check_writable(&output).map_err(bad_input)?;
+    let options = ExecuteOptions {
+        cwd: Some(root),
+        env,
+        run_timeout: args.timeout.map(Duration::from_secs),
+        input_path: Some(input),
+        output_path: Some(output.display().to_string()),
+        // `nbw run`'s --checkpoint-every default.
+        checkpoint: Some((output.clone(), Duration::from_secs(30))),
+        ..ExecuteOptions::default()
+    };
+    let execution =
+        execute(document, &parameters, options).map_err(|e| CliError::bad_input(e.to_string()))?;
+    let mut reporter = Reporter::new(true, args.watch.watch);
+    let outcome = run::drive(execution, |record| reporter.show(record)).await;
+    reporter.finish();
+    Ok(run::finish(outcome, &run::Destination::File(output)))
+}
+
+/// The variables of local.nbvars, for the kernel's environment (none without the file).
+fn local_secrets(root: &Path) -> CliResult<Vec<(String, String)>> {
+    let secrets_file = root.join(project::SECRETS_FILE);
+    if !secrets_file.is_file() {
+        return Ok(Vec::new());
+    }
+    let pairs = super::secrets::read_nbvars(&secrets_file)?;
+    if !pairs.is_empty() {
+        eprintln!(
+            "nbw: {} secrets from {} are environment variables of the kernel",
+            pairs.len(),
+            secrets_file.display()
+        );
+    }
+    Ok(pairs)
 }
 
 async fn exec(args: ExecArgs) -> CliResult {
@@ -505,7 +499,7 @@ async fn exec(args: ExecArgs) -> CliResult {
     let notebook = bundle_path(&args.notebook, root.as_deref());
     let request = CreateExecution {
         notebook: notebook.clone(),
-        parameters: args.params.collect()?,
+        parameters: args.params.merge_onto(Parameters::default())?,
         bundle_version: args.bundle_version.clone(),
         labels: args.labels.iter().cloned().collect(),
         timeout_secs: args.timeout,
@@ -574,7 +568,7 @@ pub async fn cancel(args: CancelArgs) -> CliResult {
     };
     drop(spinner);
     eprintln!("{} {} {}", output::ok_mark().for_stderr(), args.id, output::state(state).for_stderr());
-    Ok(if state == ExecutionState::Cancelled { OK } else { state_code(state) })
+    Ok(if state == ExecutionState::Cancelled { OK } else { exit::execution_state(state) })
 }
 
 /// A state, for `--state`.
@@ -805,14 +799,5 @@ mod tests {
     fn bundle_paths_fall_back_to_the_name_given() {
         assert_eq!(bundle_path("notebooks/a.ipynb", None), "notebooks/a.ipynb");
         assert_eq!(bundle_path("a", None), "a.ipynb");
-    }
-
-    #[test]
-    fn states_map_to_exit_codes() {
-        assert_eq!(state_code(ExecutionState::Succeeded), 0);
-        assert_eq!(state_code(ExecutionState::Failed), 1);
-        assert_eq!(state_code(ExecutionState::TimedOut), 3);
-        assert_eq!(state_code(ExecutionState::Cancelled), 6);
-        assert_eq!(state_code(ExecutionState::Lost), 7);
     }
 }

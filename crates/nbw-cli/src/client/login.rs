@@ -3,7 +3,7 @@
 use std::io::Read;
 
 use clap::Args;
-use nbw_client::{Client, ClientError};
+use nbw_client::{ClientError, UserClient};
 
 use super::credentials::{self, Store};
 use super::{CliError, CliResult, LOGIN, OK, exit_codes, interactive, prompt_line};
@@ -63,7 +63,7 @@ pub async fn login(args: LoginArgs) -> CliResult {
             "no terminal to ask for the password: pipe it in with --password-stdin",
         ));
     };
-    let client = Client::new(&server, "")?;
+    let client = UserClient::new(&server, "")?;
     let tokens = match client.login(&username, &password).await {
         Ok(tokens) => tokens,
         Err(ClientError::Api { status: 401, .. }) => {
@@ -96,7 +96,7 @@ pub async fn logout(args: LogoutArgs) -> CliResult {
         return Ok(OK);
     };
     // Revoking is a courtesy to the server: the login is forgotten here whatever it says.
-    let revoked = match Client::new(&server, "") {
+    let revoked = match UserClient::new(&server, "") {
         Ok(client) => client.logout(&profile.tokens.refresh_token).await,
         Err(e) => Err(e),
     };

@@ -4,9 +4,9 @@
 //! what is on the server; `runtime` builds runtime images (here, recording them on the server,
 //! or on an agent) and lists the versions the server recorded.
 //!
-//! Every command ends with one of the documented exit codes below ([`EXIT_CODES`]); errors are
-//! one [`CliError`] each, printed once by [`finish`]. The exit codes are listed in `exit_codes!`
-//! and shown in every client command's `--help`.
+//! Every command ends with one of the documented exit codes of [`crate::exit`]; errors are one
+//! [`CliError`] each, printed once by [`finish`]. The exit codes are listed in `exit_codes!` and
+//! shown in every client command's `--help`.
 
 pub mod credentials;
 pub mod executions;
@@ -27,48 +27,8 @@ use clap::{Args, CommandFactory};
 use nbw_client::ClientError;
 use nbw_core::project::{self, Project};
 
-/// The exit codes of the client commands, shown in their `--help`.
-macro_rules! exit_codes {
-    () => {
-        "Exit codes:
-  0   success
-  1   the execution failed (a cell raised, the kernel died, or its output is incomplete)
-  2   bad input: command line, project file missing or invalid, local.nbvars, an unknown
-      notebook, workflow or execution, a request the server refused as invalid
-  3   the execution timed out
-  6   the execution was cancelled
-  7   the execution was lost (its agent stopped answering)
-  8   the server cannot be reached
-  9   not logged in, or the login expired: run `nbw login`
-  10  refused: no permission in the project, a conflict, or too many attempts
-  11  a question needed an answer: no terminal to ask on and no --yes (or the answer was no)
-  12  the server failed, or answered something unexpected"
-    };
-}
-pub(crate) use exit_codes;
-
-/// Success.
-pub const OK: i32 = 0;
-/// The execution failed.
-pub const FAILED: i32 = 1;
-/// Bad input.
-pub const BAD_INPUT: i32 = crate::exit::BAD_INPUT;
-/// The execution timed out.
-pub const TIMED_OUT: i32 = 3;
-/// The execution was cancelled.
-pub const CANCELLED: i32 = 6;
-/// The execution was lost.
-pub const LOST: i32 = 7;
-/// The server cannot be reached.
-pub const UNREACHABLE: i32 = 8;
-/// Not logged in, or the login expired.
-pub const LOGIN: i32 = 9;
-/// Refused by the server.
-pub const REFUSED: i32 = 10;
-/// A question could not be asked, or was answered no.
-pub const NOT_CONFIRMED: i32 = 11;
-/// The server failed.
-pub const SERVER: i32 = 12;
+pub(crate) use crate::exit::exit_codes;
+pub use crate::exit::{BAD_INPUT, FAILED, LOGIN, NOT_CONFIRMED, OK, REFUSED, SERVER, UNREACHABLE};
 
 /// A failed command: its exit code and what to tell the person.
 #[derive(Debug)]
@@ -122,6 +82,12 @@ impl From<ClientError> for CliError {
             ClientError::Api { message, .. } => CliError::new(BAD_INPUT, message.clone()),
             ClientError::Decode(_) => CliError::new(SERVER, error.to_string()),
         }
+    }
+}
+
+impl From<crate::params::ParamFlagError> for CliError {
+    fn from(error: crate::params::ParamFlagError) -> CliError {
+        CliError::bad_input(error.to_string())
     }
 }
 
@@ -294,61 +260,4 @@ pub fn completions<C: CommandFactory>(args: CompletionsArgs) -> i32 {
     let mut command = C::command();
     clap_complete::generate(args.shell, &mut command, "nbw", &mut std::io::stdout());
     OK
-}
-
-/// Parameters given as `-p NAME VALUE` (papermill's inference), `-r NAME VALUE` (strings) and
-/// `-y YAML`, merged like `nbw run` does: YAML first, then `-p`, then `-r`.
-#[derive(Args, Debug, Clone, Default)]
-pub struct ParamArgs {
-    /// A parameter, with papermill's type inference (int, float, True/False, None, else string).
-    #[arg(short = 'p', long = "parameter", num_args = 2, value_names = ["NAME", "VALUE"], allow_hyphen_values = true)]
-    pub parameters: Vec<String>,
-    /// A parameter passed as a string, without type inference.
-    #[arg(short = 'r', long = "raw", num_args = 2, value_names = ["NAME", "VALUE"], allow_hyphen_values = true)]
-    pub raw: Vec<String>,
-    /// Parameters as a YAML mapping.
-    #[arg(short = 'y', long = "parameters-yaml", value_name = "YAML")]
-    pub yaml: Vec<String>,
-}
-
-impl ParamArgs {
-    /// The merged parameters.
-    pub fn collect(&self) -> CliResult<nbw_core::params::Parameters> {
-        use nbw_core::params::{ParamValue, Parameters, infer_cli_value, parse_yaml};
-        let mut parameters = Parameters::default();
-        for yaml in &self.yaml {
-            parameters.extend(parse_yaml(yaml).map_err(|e| CliError::bad_input(format!("in -y: {e}")))?);
-        }
-        let name = |n: &str| {
-            if n.is_empty() {
-                Err(CliError::bad_input("a parameter name is empty; use -p NAME VALUE"))
-            } else {
-                Ok(())
-            }
-        };
-        for pair in self.parameters.chunks(2) {
-            name(&pair[0])?;
-            parameters.insert(pair[0].clone(), infer_cli_value(&pair[1]));
-        }
-        for pair in self.raw.chunks(2) {
-            name(&pair[0])?;
-            parameters.insert(pair[0].clone(), ParamValue::Str(pair[1].clone()));
-        }
-        Ok(parameters)
-    }
-
-    /// The same flags, for `nbw run`.
-    pub fn to_run_args(&self) -> Vec<String> {
-        let mut args = Vec::new();
-        for yaml in &self.yaml {
-            args.extend(["-y".to_owned(), yaml.clone()]);
-        }
-        for pair in self.parameters.chunks(2) {
-            args.extend(["-p".to_owned(), pair[0].clone(), pair[1].clone()]);
-        }
-        for pair in self.raw.chunks(2) {
-            args.extend(["-r".to_owned(), pair[0].clone(), pair[1].clone()]);
-        }
-        args
-    }
 }

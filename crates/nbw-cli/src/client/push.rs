@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use clap::Args;
-use nbw_client::Client;
+use nbw_client::UserClient;
 use nbw_core::api::{Bundle, Workflow, WorkflowInput};
 use nbw_core::project::{self, Project};
 use serde::Serialize;
@@ -378,7 +378,7 @@ fn show_plan(name: &str, server: &str, steps: &[Step], unchanged: &[String], kep
 }
 
 async fn apply(
-    client: &Client,
+    client: &UserClient,
     name: &str,
     project: &Project,
     steps: &[Step],

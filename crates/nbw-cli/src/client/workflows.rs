@@ -2,11 +2,13 @@
 
 use clap::{Args, Subcommand};
 use nbw_core::api::{Origin, RunWorkflow, Workflow};
+use nbw_core::params::Parameters;
 
 use super::credentials::Session;
 use super::executions::{self, WatchArgs};
 use super::output::{self, Format};
-use super::{CliError, CliResult, OK, ParamArgs, ProjectArg, ServerArg, exit_codes};
+use super::{CliError, CliResult, OK, ProjectArg, ServerArg, exit_codes};
+use crate::params::ParamArgs;
 
 /// The project's workflows on the server: list, show, enable, disable, delete, run now.
 #[derive(Args, Debug)]
@@ -193,7 +195,10 @@ pub async fn wf(args: WfArgs) -> CliResult {
             }
         }
         WfCommand::Run { name, params, watch, format } => {
-            let request = RunWorkflow { parameters: params.collect()?, origin: Some(Origin::Cli) };
+            let request = RunWorkflow {
+                parameters: params.merge_onto(Parameters::default())?,
+                origin: Some(Origin::Cli),
+            };
             let execution = client
                 .run_workflow(&project, &name, &request)
                 .await
