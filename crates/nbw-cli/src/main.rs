@@ -7,6 +7,8 @@ mod agent;
 mod client;
 mod exit;
 mod inspect;
+mod location;
+mod papermill;
 mod params;
 mod progress;
 mod run;
@@ -101,6 +103,8 @@ fn init_logs() {
     };
     // zeromq logs a warning for every reconnect attempt while a kernel boots: expected noise.
     let targets = targets.with_target("zeromq", LevelFilter::ERROR);
+    // object_store logs each retry of a credential or request at info: the final error says it.
+    let targets = targets.with_target("object_store", LevelFilter::WARN);
     let json = std::env::var("NBW_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
     let layer = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
     let layer = if json { layer.json().boxed() } else { layer.boxed() };

@@ -15,6 +15,8 @@ use nbw_engine::{
 
 use crate::exit;
 use crate::params::ParamArgs;
+use crate::location::Location;
+use crate::papermill::{self, StreamFiles};
 use crate::progress::Reporter;
 
 /// Execute a notebook, injecting parameters after its `parameters` cell.
@@ -26,18 +28,45 @@ use crate::progress::Reporter;
   nbw run report.ipynb out.ipynb -p alpha 0.6 -p name world
   nbw run report.ipynb out.ipynb -f params.yaml --cell-timeout 10m
   cat report.ipynb | nbw run - - -y 'ratio: 0.5' > out.ipynb
-  nbw run report.ipynb out.ipynb --events events.jsonl --log-output")]
+  nbw run report.ipynb out.ipynb --events events.jsonl --log-output
+  nbw run s3://bucket/report.ipynb s3://bucket/runs/out.ipynb -b \"$(base64 -w0 params.yaml)\" --report-mode")]
 pub struct RunArgs {
-    /// Notebook to execute (`-` reads standard input).
+    /// Notebook to execute: a path, `-` for standard input, or a URL (s3://, gs://, az://,
+    /// http(s)://; credentials from the cloud's usual environment variables).
     input: String,
-    /// Where to write the executed notebook (`-` writes standard output). Defaults to
-    /// INPUT with `.out.ipynb` in place of `.ipynb`, or standard output when INPUT is `-`.
+    /// Where to write the executed notebook: a path, `-` for standard output, or a URL (s3://,
+    /// gs://, az://). Defaults to INPUT with `.out.ipynb` in place of `.ipynb`, or standard
+    /// output when INPUT is `-`.
     output: Option<String>,
     #[command(flatten)]
     params: ParamArgs,
     /// Parameters from a YAML file.
     #[arg(short = 'f', long = "parameters-file", value_name = "FILE")]
     files: Vec<PathBuf>,
+    /// Parameters as a base64-encoded YAML mapping (read before -f, -y, -p and -r).
+    #[arg(short = 'b', long = "parameters-base64", alias = "parameters_base64", value_name = "BASE64")]
+    base64: Vec<String>,
+    /// Pass the input notebook's path as the parameter PAPERMILL_INPUT_PATH.
+    #[arg(long)]
+    inject_input_path: bool,
+    /// Pass the output notebook's path as the parameter PAPERMILL_OUTPUT_PATH.
+    #[arg(long)]
+    inject_output_path: bool,
+    /// Both --inject-input-path and --inject-output-path.
+    #[arg(long)]
+    inject_paths: bool,
+    /// Write the notebook with its parameters injected, without running it (no kernel starts).
+    #[arg(long)]
+    prepare_only: bool,
+    /// Hide the code cells' inputs in the output notebook (metadata.jupyter.source_hidden).
+    #[arg(long)]
+    report_mode: bool,
+    /// Copy the cells' standard output stream to FILE as it comes (`-` for standard output).
+    #[arg(long, value_name = "FILE")]
+    stdout_file: Option<String>,
+    /// Copy the cells' standard error stream to FILE as it comes (`-` for standard output).
+    #[arg(long, value_name = "FILE")]
+    stderr_file: Option<String>,
     /// Kernelspec name; defaults to the notebook's metadata.kernelspec.name.
     #[arg(short = 'k', long = "kernel")]
     kernel: Option<String>,
@@ -107,18 +136,19 @@ pub fn main(args: RunArgs) -> i32 {
     runtime.block_on(run(args))
 }
 
-/// Where the executed notebook goes.
-pub(crate) enum Destination {
-    File(PathBuf),
-    Stdout,
-}
-
 async fn run(args: RunArgs) -> i32 {
-    let prepared = match prepare(&args) {
+    let prepared = match prepare(&args).await {
         Ok(prepared) => prepared,
         Err(e) => return exit::bad_input(format!("{e:#}")),
     };
     let (notebook, parameters, destination, mut options) = prepared;
+    if args.prepare_only {
+        return prepare_only(notebook, &parameters, &options, &destination, args.report_mode).await;
+    }
+    let mut streams = match StreamFiles::open(args.stdout_file.as_deref(), args.stderr_file.as_deref()) {
+        Ok(streams) => streams,
+        Err(e) => return exit::bad_input(format!("{e:#}")),
+    };
     let (container, sweep) = match &args.image {
         Some(image) => match container(image, &args, &notebook).await {
             Ok((container, sweep)) => (Some(container), Some(sweep)),
@@ -138,6 +168,7 @@ async fn run(args: RunArgs) -> i32 {
     let mut reporter = Reporter::new(!args.no_progress, args.log_output);
     let outcome = drive(execution, |record| {
         reporter.show(record);
+        streams.take(&record.event);
         if let Some(out) = events_out.as_mut() {
             let line = serde_json::to_string(record).expect("events serialize");
             if writeln!(out, "{line}").and_then(|_| out.flush()).is_err() {
@@ -153,7 +184,7 @@ async fn run(args: RunArgs) -> i32 {
         let _ = sweep.await;
     }
     reporter.finish();
-    finish(outcome, &destination)
+    finish(outcome, &destination, args.report_mode).await
 }
 
 /// Runs `execution` to its end, handing each event to `on_event`. SIGINT or SIGTERM stops the
@@ -190,16 +221,11 @@ async fn container(
 }
 
 /// Writes the executed notebook, says why the run stopped, and returns the run's exit code.
-pub(crate) fn finish(outcome: Outcome, destination: &Destination) -> i32 {
-    let written = match destination {
-        Destination::File(path) => {
-            outcome.notebook.write(path).with_context(|| format!("writing {}", path.display()))
-        }
-        Destination::Stdout => {
-            let mut stdout = std::io::stdout().lock();
-            stdout.write_all(outcome.notebook.to_json().as_bytes()).context("writing standard output")
-        }
-    };
+pub(crate) async fn finish(mut outcome: Outcome, destination: &Location, report_mode: bool) -> i32 {
+    if report_mode {
+        papermill::hide_inputs(&mut outcome.notebook);
+    }
+    let written = write_notebook(&outcome.notebook, destination).await;
     if let Some(message) = &outcome.message {
         eprintln!("nbw: {message}");
     }
@@ -207,40 +233,95 @@ pub(crate) fn finish(outcome: Outcome, destination: &Destination) -> i32 {
         Ok(()) => exit::run_status(outcome.status),
         Err(e) => {
             eprintln!("error: the executed notebook could not be written: {e:#}");
+            if let Location::Remote(_) = destination {
+                keep_locally(&outcome.notebook);
+            }
             exit::BAD_INPUT
         }
     }
 }
 
-type Prepared = (Notebook, Parameters, Destination, ExecuteOptions);
+/// A run whose remote destination refused the notebook (no such bucket, no rights) keeps the
+/// result here rather than losing what the run computed.
+fn keep_locally(notebook: &Notebook) {
+    let kept = tempfile::Builder::new()
+        .prefix("nbw-unsaved-")
+        .suffix(".ipynb")
+        .tempfile_in(".")
+        .map_err(anyhow::Error::from)
+        .and_then(|file| Ok(file.keep()?.1))
+        .and_then(|path| Ok(notebook.write(&path).map(|()| path)?));
+    match kept {
+        Ok(path) => eprintln!("nbw: the executed notebook is kept in {} instead", path.display()),
+        Err(e) => eprintln!("nbw: the executed notebook could not be kept locally either: {e:#}"),
+    }
+}
+
+async fn write_notebook(notebook: &Notebook, destination: &Location) -> anyhow::Result<()> {
+    match destination {
+        Location::File(path) => notebook.write(path).with_context(|| format!("writing {}", path.display())),
+        Location::Std => {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(notebook.to_json().as_bytes()).context("writing standard output")
+        }
+        Location::Remote(remote) => remote.write(notebook.to_json()).await,
+    }
+}
+
+/// `--prepare-only`: the notebook with its parameters, written without running a cell.
+async fn prepare_only(
+    notebook: Notebook,
+    parameters: &Parameters,
+    options: &ExecuteOptions,
+    destination: &Location,
+    report_mode: bool,
+) -> i32 {
+    let mut prepared = match papermill::prepare_only(notebook, parameters, options) {
+        Ok(prepared) => prepared,
+        Err(e) => return exit::bad_input(format!("{e:#}")),
+    };
+    if report_mode {
+        papermill::hide_inputs(&mut prepared);
+    }
+    match write_notebook(&prepared, destination).await {
+        Ok(()) => 0,
+        Err(e) => exit::bad_input(format!("the prepared notebook could not be written: {e:#}")),
+    }
+}
+
+type Prepared = (Notebook, Parameters, Location, ExecuteOptions);
 
 /// Everything that can be refused before a kernel starts: input, parameters, paths.
-fn prepare(args: &RunArgs) -> anyhow::Result<Prepared> {
-    let notebook = read_notebook(&args.input)?;
-    let parameters = collect_parameters(args)?;
+async fn prepare(args: &RunArgs) -> anyhow::Result<Prepared> {
+    let notebook = read_notebook(&args.input).await?;
     let destination = match args.output.as_deref() {
-        Some("-") => Destination::Stdout,
-        Some(path) => Destination::File(PathBuf::from(path)),
-        None if args.input == "-" => Destination::Stdout,
-        None => Destination::File(default_output(Path::new(&args.input))),
+        Some(output) => Location::parse(output)?,
+        None if args.input == "-" => Location::Std,
+        None => Location::parse(&default_output(Path::new(&args.input)).to_string_lossy())?,
     };
-    if args.events.as_deref() == Some("-") && matches!(destination, Destination::Stdout) {
-        bail!("--events - and the notebook cannot both go to standard output; give OUTPUT a file name");
+    let parameters = all_parameters(args, &destination)?;
+    let to_stdout = [
+        ("--events", &args.events),
+        ("--stdout-file", &args.stdout_file),
+        ("--stderr-file", &args.stderr_file),
+    ];
+    for (flag, target) in to_stdout {
+        if target.as_deref() == Some("-") && matches!(destination, Location::Std) {
+            bail!("{flag} - and the notebook cannot both go to standard output; give OUTPUT a file name");
+        }
     }
-    if let Destination::File(path) = &destination {
-        check_writable(path)?;
+    match &destination {
+        Location::File(path) => check_writable(path)?,
+        Location::Remote(remote) => remote.check_writable()?,
+        Location::Std => {}
     }
     if let Some(cwd) = &args.cwd
         && !cwd.is_dir()
     {
         bail!("--cwd {} is not a directory", cwd.display());
     }
-    let path_text = |d: &Destination| match d {
-        Destination::File(p) => p.display().to_string(),
-        Destination::Stdout => "-".to_owned(),
-    };
     let checkpoint = match &destination {
-        Destination::File(path) if !args.checkpoint_every.is_zero() => {
+        Location::File(path) if !args.checkpoint_every.is_zero() => {
             Some((path.clone(), args.checkpoint_every))
         }
         _ => None,
@@ -260,20 +341,37 @@ fn prepare(args: &RunArgs) -> anyhow::Result<Prepared> {
         iopub_timeout: args.iopub_timeout,
         allow_errors: args.allow_errors,
         input_path: Some(args.input.clone()),
-        output_path: Some(path_text(&destination)),
+        output_path: Some(destination.display()),
         checkpoint,
         ..ExecuteOptions::default()
     };
     Ok((notebook, parameters, destination, options))
 }
 
-pub(crate) fn read_notebook(input: &str) -> anyhow::Result<Notebook> {
-    if input == "-" {
-        let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text).context("reading the notebook from standard input")?;
-        return Notebook::from_json(&text).context("the notebook on standard input is not usable");
+pub(crate) async fn read_notebook(input: &str) -> anyhow::Result<Notebook> {
+    match Location::parse(input)? {
+        Location::Std => {
+            let mut text = String::new();
+            std::io::stdin().read_to_string(&mut text).context("reading the notebook from standard input")?;
+            Notebook::from_json(&text).context("the notebook on standard input is not usable")
+        }
+        Location::File(path) => {
+            Notebook::read(&path).with_context(|| format!("{input} is not a usable notebook"))
+        }
+        Location::Remote(remote) => Notebook::from_json(&remote.read().await?)
+            .with_context(|| format!("{input} is not a usable notebook")),
     }
-    Notebook::read(Path::new(input)).with_context(|| format!("{input} is not a usable notebook"))
+}
+
+/// papermill's order: the injected paths first, then `-b`, then the other parameter flags.
+fn all_parameters(args: &RunArgs, destination: &Location) -> anyhow::Result<Parameters> {
+    let input = (args.inject_input_path || args.inject_paths).then_some(args.input.as_str());
+    let output = destination.display();
+    let output = (args.inject_output_path || args.inject_paths).then_some(output.as_str());
+    let mut parameters = papermill::path_parameters(input, output);
+    parameters.extend(papermill::base64_parameters(&args.base64)?);
+    parameters.extend(collect_parameters(args)?);
+    Ok(parameters)
 }
 
 /// papermill's merge order: files, then YAML strings, then `-p`, then `-r`; later wins.
@@ -355,5 +453,6 @@ mod tests {
     #[test]
     fn default_output_sits_next_to_the_input() {
         assert_eq!(default_output(Path::new("a/b.ipynb")), PathBuf::from("a/b.out.ipynb"));
+        assert_eq!(default_output(Path::new("s3://b/k/n.ipynb")), PathBuf::from("s3://b/k/n.out.ipynb"));
     }
 }

@@ -7,7 +7,9 @@
 //! - [`notebook`]: a notebook JSON built from cell sources, with tags;
 //! - [`docker_or_skip`]: whether a Docker test runs (without an engine it fails under `CI`,
 //!   else it is skipped with a notice), [`docker_base_image`] to build on, [`LabelledImages`]
-//!   to clean up.
+//!   to clean up;
+//! - [`S3Server`]: a local S3-compatible server (moto) for object store tests, [`FileServer`]
+//!   for plain HTTP.
 //!
 //! ```
 //! let nb = nbw_testkit::notebook(&[("x = 1", &["parameters"]), ("print(x)", &[])]);
@@ -16,12 +18,14 @@
 #![deny(missing_docs)]
 
 mod docker;
+mod servers;
 
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
 pub use docker::{DOCKER_BASE_IMAGE, LabelledImages, docker_base_image, docker_or_skip, docker_run};
+pub use servers::{FileServer, S3Server};
 
 /// The repository root, from the crate directory cargo gives the running test (every crate sits
 /// at `crates/<name>`). The compile-time directory is only the fallback: a target directory

@@ -455,7 +455,7 @@ async fn exec_local(args: ExecArgs) -> CliResult {
     eprintln!("nbw: running {} here; the executed notebook goes to {}", notebook.display(), output.display());
     let input = notebook.display().to_string();
     let bad_input = |e: anyhow::Error| CliError::bad_input(format!("{e:#}"));
-    let document = run::read_notebook(&input).map_err(bad_input)?;
+    let document = run::read_notebook(&input).await.map_err(bad_input)?;
     let parameters = args.params.merge_onto(Parameters::default())?;
     run::check_writable(&output).map_err(bad_input)?;
     let options = ExecuteOptions {
@@ -473,7 +473,7 @@ async fn exec_local(args: ExecArgs) -> CliResult {
     let mut reporter = Reporter::new(true, args.watch.watch);
     let outcome = run::drive(execution, |record| reporter.show(record)).await;
     reporter.finish();
-    Ok(run::finish(outcome, &run::Destination::File(output)))
+    Ok(run::finish(outcome, &crate::location::Location::File(output), false).await)
 }
 
 /// The variables of local.nbvars, for the kernel's environment (none without the file).
