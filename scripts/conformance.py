@@ -1,8 +1,16 @@
 #!/usr/bin/env python3
-"""Runs every notebook of tests/corpus through `nbw run` and through papermill, and checks that nbw
-writes what papermill writes.
+"""Runs notebooks through `nbw run` and through papermill, and checks that nbw writes what papermill
+writes. Two corpora, both run by default, in one pool of runs:
 
-    python scripts/conformance.py --nbw PATH_TO_NBW [--only NAME]... [--keep DIR] [--all-diffs]
+  - `corpus`: tests/corpus/*.ipynb, hand-written for this purpose; their parameters are in CASES and
+    the differences accepted in them in WAIVED, below.
+  - `peers`: tests/fixtures/peers/**/*.ipynb, nbclient's and nbconvert's own test notebooks, which we
+    did not write. How each one is run (or why not), what papermill is expected to do with it, and the
+    differences from papermill it is known to show (each with its reason) are data, in
+    tests/fixtures/peers/manifest.toml.
+
+    python scripts/conformance.py --nbw PATH_TO_NBW [--corpus corpus|peers|all] [--only NAME]...
+                                  [--keep DIR] [--all-diffs]
 
 Run it with the project's venv python (scripts/setup-python.sh creates .venv): it needs nbformat, and
 it runs papermill and the kernels from the same venv. Both tools get the same environment (the venv's
@@ -21,8 +29,11 @@ Checks, per notebook:
      (kernelspec, language_info, metadata.papermill without the timings) and each cell's metadata
      (metadata.papermill status/exception, anything carried over from the input).
 
-Prints `ok NAME` or `FAIL NAME: first difference` plus a short diff, per notebook, then
-`N passed, M failed`; exits 1 if anything failed.
+Prints `ok NAME` or `FAIL NAME: first difference` plus a short diff, per notebook, then one line
+per corpus (`peers: M of N match papermill; D differences listed ...`: M notebooks without any
+difference, D listed differences seen) and `N passed, M failed`. Exits 1 if a difference is not
+listed, if a listed one did not show (so a fixed bug or a stale entry is noticed), or if papermill's
+outcome on a peer notebook is not the one the manifest expects (a broken environment).
 """
 
 from __future__ import annotations
@@ -52,6 +63,8 @@ except ImportError:  # pragma: no cover - depends on the interpreter
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "tests" / "corpus"
+PEERS = REPO / "tests" / "fixtures" / "peers"
+PEERS_MANIFEST = PEERS / "manifest.toml"
 RUN_TIMEOUT = 240  # seconds per tool per notebook; a run that takes longer is a failure
 MAX_JOBS = 2  # the CI machines have two cores
 
@@ -86,7 +99,9 @@ INTENTIONAL_DIFFERENCES = {
 }
 
 # Differences accepted in one notebook only: notebook name -> [(regex searched in "check: message" of
-# a difference, why it is accepted)]. Each entry needs its reason, like INTENTIONAL_DIFFERENCES.
+# a difference, why it is accepted)]. Each entry needs its reason, like INTENTIONAL_DIFFERENCES, and
+# must match a difference found: an entry that matches nothing fails the run (it is stale). The peer
+# notebooks list theirs in tests/fixtures/peers/manifest.toml.
 # Example: "raises_exception_tag": [(r"^exit code: ", "nbw treats raises-exception as expected")].
 WAIVED: dict[str, list[tuple[str, str]]] = {
     # papermill lets a raises-exception cell continue, then fails the run anyway because it scans
@@ -95,7 +110,6 @@ WAIVED: dict[str, list[tuple[str, str]]] = {
     "raises_exception_tag": [
         (r"^exit code: ", "nbw: a raises-exception error is expected, the run succeeds"),
         (r"banner|papermill-error-cell|cells: cell count|cell \d+ \(markdown\)", "no error banner for an expected error"),
-        (r"metadata", "the run did not fail, so its metadata says so"),
     ],
     # papermill writes metadata.papermill.exception = true after a clean sys.exit(0) and exits 0.
     # nbw derives that flag from the run's outcome, so the metadata never calls a success a
@@ -104,6 +118,9 @@ WAIVED: dict[str, list[tuple[str, str]]] = {
         (r"^metadata: .*papermill.*exception", "a clean exit is a success, in the metadata too"),
     ],
 }
+
+# What papermill prints when its kernel dies at start; see its use in main.
+PAPERMILL_START_RACE = "Kernel died before replying to kernel_info"
 
 # Keys under metadata.papermill (notebook and cells) that hold timings, dropped before comparing.
 PAPERMILL_TIMING_KEYS = {"start_time", "end_time", "duration"}
@@ -224,6 +241,120 @@ CASES: dict[str, Case] = {
 
 
 # ------------------------------------------------------------------------------------------------
+# Jobs: one notebook of either corpus, with everything needed to run and judge it
+# ------------------------------------------------------------------------------------------------
+@dataclasses.dataclass
+class Listed:
+    """A difference from papermill known to show in one notebook."""
+
+    pattern: str  # searched in "check: message"
+    kind: str  # "kept" (deliberate) or "nbw bug" (to be fixed)
+    reason: str
+    sometimes: bool = False  # a race: shows on some runs only, so not showing is no news
+
+
+@dataclasses.dataclass
+class Job:
+    corpus: str  # "corpus" or "peers"
+    name: str  # a file stem (corpus) or a path under tests/fixtures/peers without .ipynb (peers)
+    path: Path
+    args: list[str] = dataclasses.field(default_factory=list)  # given to both tools
+    nbw_args: list[str] = dataclasses.field(default_factory=list)
+    pm_args: list[str] = dataclasses.field(default_factory=list)
+    copy: list[Path] = dataclasses.field(default_factory=list)  # into both working directories
+    write: dict[str, str] = dataclasses.field(default_factory=dict)  # into both working directories
+    env: dict[str, str] = dataclasses.field(default_factory=dict)
+    mask: list[str] = dataclasses.field(default_factory=list)
+    expect: str | None = None  # papermill's outcome, "succeeds" or "fails"; None: not checked
+    listed: list[Listed] = dataclasses.field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return self.name if self.corpus == "corpus" else f"peers/{self.name}"
+
+
+def corpus_jobs(base: Path) -> list[Job]:
+    notebooks = sorted(CORPUS.glob("*.ipynb"))
+    unknown = set(CASES) - {p.stem for p in notebooks}
+    if unknown:
+        raise SystemExit(f"CASES name notebooks that are not in {CORPUS}: {sorted(unknown)}")
+    jobs = []
+    for path in notebooks:
+        case = CASES.get(path.stem, Case())
+        files_dir = base / "files" / path.stem
+        files_dir.mkdir(parents=True, exist_ok=True)
+        for fname, content in case.files.items():
+            (files_dir / fname).write_text(content, encoding="utf-8")
+        jobs.append(
+            Job(
+                "corpus",
+                path.stem,
+                path,
+                args=[a.replace("{files}", str(files_dir)) for a in case.args],
+                listed=[Listed(rx, "kept", why) for rx, why in WAIVED.get(path.stem, [])],
+            )
+        )
+    return jobs
+
+
+PEER_KEYS = {"run", "why", "expect", "args", "timeout", "files", "write", "env", "mask", "differences"}
+PEER_KINDS = ("kept", "nbw bug")
+
+
+def peer_jobs() -> tuple[list[Job], dict[str, str]]:
+    """The peer notebooks to run, and those not run (name -> why), from the manifest. Raises
+    SystemExit when the manifest and the folder disagree or an entry is malformed."""
+    import tomllib
+
+    with open(PEERS_MANIFEST, "rb") as f:
+        manifest = tomllib.load(f)
+    on_disk = {p.relative_to(PEERS).with_suffix("").as_posix(): p for p in PEERS.rglob("*.ipynb")}
+    problems = [f"{n}.ipynb has no entry in the manifest" for n in sorted(set(on_disk) - set(manifest))]
+    problems += [f"the manifest's {n!r} names no notebook" for n in sorted(set(manifest) - set(on_disk))]
+    jobs, not_run = [], {}
+    for name in sorted(set(manifest) & set(on_disk)):
+        entry = manifest[name]
+        bad = set(entry) - PEER_KEYS
+        if bad:
+            problems.append(f"{name}: unknown keys {sorted(bad)}")
+        if not entry.get("run", True):
+            if not entry.get("why"):
+                problems.append(f"{name}: not run, and no `why`")
+            not_run[name] = entry.get("why", "")
+            continue
+        if entry.get("expect") not in ("succeeds", "fails"):
+            problems.append(f"{name}: expect must be 'succeeds' or 'fails'")
+        listed = []
+        for d in entry.get("differences", []):
+            if d.get("kind") not in PEER_KINDS or not d.get("reason") or not d.get("match"):
+                problems.append(f"{name}: a difference needs match, kind ({' or '.join(PEER_KINDS)}) and reason")
+                continue
+            if set(d) - {"match", "kind", "reason", "sometimes"}:
+                problems.append(f"{name}: unknown keys in a difference: {sorted(set(d) - {'match', 'kind', 'reason', 'sometimes'})}")
+            listed.append(Listed(d["match"], d["kind"], d["reason"], bool(d.get("sometimes", False))))
+        job = Job(
+            "peers",
+            name,
+            on_disk[name],
+            args=list(entry.get("args", [])),
+            copy=[on_disk[name].parent / f for f in entry.get("files", [])],
+            write=dict(entry.get("write", {})),
+            env=dict(entry.get("env", {})),
+            mask=list(entry.get("mask", [])),
+            expect=entry.get("expect"),
+            listed=listed,
+        )
+        if "timeout" in entry:
+            job.nbw_args = ["--cell-timeout", str(entry["timeout"])]
+            job.pm_args = ["--execution-timeout", str(entry["timeout"])]
+        problems += [f"{name}: no file {p.name} beside the notebook" for p in job.copy if not p.is_file()]
+        jobs.append(job)
+    if problems:
+        raise SystemExit(f"{PEERS_MANIFEST.relative_to(REPO)}:\n  " + "\n  ".join(problems))
+    return jobs, not_run
+
+
+# ------------------------------------------------------------------------------------------------
 # Environment and runs
 # ------------------------------------------------------------------------------------------------
 def find_venv() -> Path:
@@ -308,11 +439,14 @@ PATH_RE = re.compile(r"(?<![\w<])(/[\w.+@~-]+)+/?")
 
 
 class Normaliser:
-    def __init__(self, run_dirs: list[Path]):
+    def __init__(self, run_dirs: list[Path], mask: list[str] = ()):
         # Longest first, so a run directory wins over the temp root holding it.
         self.run_dirs = sorted({str(p) for p in run_dirs}, key=len, reverse=True)
+        self.mask = [re.compile(rx) for rx in mask]  # a notebook's values that differ run to run
 
     def text(self, s: str) -> str:
+        for rx in self.mask:
+            s = rx.sub("<MASKED>", s)
         for d in self.run_dirs:
             s = s.replace(d, "<RUN>")
         s = TMP_RE.sub("<TMP>", s)
@@ -539,9 +673,9 @@ def tail(text: str, lines=12) -> list[str]:
     return ["(its stderr, last lines:)"] + [f"  {line}" for line in kept] if kept else ["(its stderr is empty)"]
 
 
-def compare(name: str, input_path: Path, nbw: RunResult, pm: RunResult) -> list[Difference]:
+def compare(input_path: Path, nbw: RunResult, pm: RunResult, mask: list[str] = ()) -> list[Difference]:
     found: list[Difference] = []
-    n = Normaliser([nbw.run_dir, pm.run_dir])
+    n = Normaliser([nbw.run_dir, pm.run_dir], mask)
 
     if pm.rc is None or not pm.out.exists():
         return [Difference("harness", f"papermill produced no output (exit {pm.rc})", tail(pm.stderr))]
@@ -599,10 +733,18 @@ def compare(name: str, input_path: Path, nbw: RunResult, pm: RunResult) -> list[
             )
         )
     for i, j in pairs:
-        d = diffs(nbw_cells[i], pm_cells[j])
-        if d:
+        # One difference per field of the cell (execution_count, outputs, ...), so that each can be
+        # listed with its own reason.
+        by_field: dict[str, list] = {}
+        for d in diffs(nbw_cells[i], pm_cells[j]):
+            by_field.setdefault(re.match(r"\w*", d[0]).group(), []).append(d)
+        for field, d in by_field.items():
             found.append(
-                Difference("cells", describe(d, f"{cell_label(i, j, pm_cells[j])} "), unified(nbw_cells[i], pm_cells[j]))
+                Difference(
+                    "cells",
+                    describe(d, f"{cell_label(i, j, pm_cells[j])} "),
+                    unified(nbw_cells[i].get(field), pm_cells[j].get(field)),
+                )
             )
 
     # 4. Parameters.
@@ -685,7 +827,11 @@ def check_ids(input_nb, nbw_nb) -> list[Difference]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--nbw", required=True, help="path to the nbw binary")
-    ap.add_argument("--only", action="append", default=[], metavar="NAME", help="run only this notebook (repeatable)")
+    ap.add_argument("--corpus", choices=("corpus", "peers", "all"), default="all", help="which notebooks (default all)")
+    ap.add_argument(
+        "--only", action="append", default=[], metavar="NAME",
+        help="run only this notebook (repeatable): a corpus stem, or a peer's path as in the manifest",
+    )
     ap.add_argument("--keep", metavar="DIR", help="keep inputs, outputs and logs of every run in DIR")
     ap.add_argument("--all-diffs", action="store_true", help="print every difference, not only the first")
     ap.add_argument("--jobs", type=int, default=MAX_JOBS, help=f"parallel runs (at most {MAX_JOBS})")
@@ -701,19 +847,6 @@ def main() -> int:
         print(f"papermill not found in {venv}: run scripts/setup-python.sh", file=sys.stderr)
         return 2
 
-    notebooks = sorted(CORPUS.glob("*.ipynb"))
-    unknown_cases = set(CASES) - {p.stem for p in notebooks}
-    if unknown_cases:
-        print(f"CASES name notebooks that are not in {CORPUS}: {sorted(unknown_cases)}", file=sys.stderr)
-        return 2
-    if args.only:
-        wanted = {Path(o).stem for o in args.only}
-        missing = wanted - {p.stem for p in notebooks}
-        if missing:
-            print(f"no such corpus notebook: {', '.join(sorted(missing))}", file=sys.stderr)
-            return 2
-        notebooks = [p for p in notebooks if p.stem in wanted]
-
     if args.keep:
         base = Path(args.keep).resolve()
         if base.exists():
@@ -723,55 +856,110 @@ def main() -> int:
     else:
         cleanup = tempfile.TemporaryDirectory(prefix="nbw-conformance-")
         base = Path(cleanup.name).resolve()
-    env = tool_env(venv, base)
 
-    jobs = max(1, min(args.jobs, MAX_JOBS))
-    passed = failed = 0
+    jobs: list[Job] = []
+    not_run: dict[str, str] = {}
+    if args.corpus in ("corpus", "all"):
+        jobs += corpus_jobs(base)
+    if args.corpus in ("peers", "all"):
+        peers, not_run = peer_jobs()
+        jobs += peers
+    if args.only:
+        wanted = {o.removesuffix(".ipynb").removeprefix("peers/") for o in args.only}
+        missing = wanted - {j.name for j in jobs} - set(not_run)
+        if missing:
+            print(f"no such notebook: {', '.join(sorted(missing))}", file=sys.stderr)
+            return 2
+        jobs = [j for j in jobs if j.name in wanted]
+        not_run = {k: v for k, v in not_run.items() if k in wanted}
+
+    env = tool_env(venv, base)
+    workers = max(1, min(args.jobs, MAX_JOBS))
+    # Per corpus: notebooks run, matching papermill, passed, listed differences seen (by kind).
+    stats = {c: {"run": 0, "match": 0, "passed": 0, "kept": 0, "nbw bug": 0} for c in ("corpus", "peers")}
     try:
-        with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
             pending = []
-            for nb_path in notebooks:
-                name = nb_path.stem
-                case = CASES.get(name, Case())
-                files_dir = base / "files" / name
-                files_dir.mkdir(parents=True, exist_ok=True)
-                for fname, content in case.files.items():
-                    (files_dir / fname).write_text(content, encoding="utf-8")
-                params = [a.replace("{files}", str(files_dir)) for a in case.args]
+            for job in jobs:
                 runs = {}
                 for tool in ("nbw", "papermill"):
-                    run_dir = base / tool / name
+                    run_dir = base / tool / job.corpus / job.name
+                    work = run_dir / "work"
+                    work.mkdir(parents=True, exist_ok=True)
+                    for src in job.copy:
+                        shutil.copy(src, work / src.name)
+                    for fname, content in job.write.items():
+                        (work / fname).write_text(content, encoding="utf-8")
                     out = run_dir / "out.ipynb"
                     if tool == "nbw":
-                        argv = [str(nbw_bin), "run", str(nb_path), str(out), *params, "--no-progress"]
+                        argv = [str(nbw_bin), "run", str(job.path), str(out), *job.args, *job.nbw_args, "--no-progress"]
                     else:
-                        argv = [str(papermill), str(nb_path), str(out), *params, "--no-progress-bar"]
-                    runs[tool] = pool.submit(run_tool, tool, argv, out, run_dir, env)
-                pending.append((name, nb_path, runs))
+                        argv = [str(papermill), str(job.path), str(out), *job.args, *job.pm_args, "--no-progress-bar"]
+                    runs[tool] = (argv, pool.submit(run_tool, tool, argv, out, run_dir, {**env, **job.env}))
+                pending.append((job, runs))
 
-            for name, nb_path, runs in pending:
-                nbw_res, pm_res = runs["nbw"].result(), runs["papermill"].result()
+            for job, runs in pending:
+                nbw_res, pm_res = runs["nbw"][1].result(), runs["papermill"][1].result()
+                if pm_res.rc not in (0, None) and PAPERMILL_START_RACE in pm_res.stderr:
+                    # papermill's kernel died at start: seen once on a loaded machine. Its kernels
+                    # listen on TCP ports picked before they are bound, a known race
+                    # (jupyter_client#487, papermill#511). The reference's flake, not a finding:
+                    # run it once more.
+                    print(f"note {job.label}: papermill's kernel died before replying to kernel_info; run again", flush=True)
+                    pm_res = run_tool("papermill", runs["papermill"][0], pm_res.out, pm_res.run_dir, {**env, **job.env})
                 if args.keep:
                     for r in (nbw_res, pm_res):
                         (r.run_dir / "stdout.txt").write_text(r.stdout, encoding="utf-8")
                         (r.run_dir / "stderr.txt").write_text(r.stderr, encoding="utf-8")
                 try:
-                    found = compare(name, nb_path, nbw_res, pm_res)
+                    found = compare(job.path, nbw_res, pm_res, job.mask)
                 except Exception as e:  # noqa: BLE001 - report and go on with the next notebook
                     found = [Difference("harness", f"comparison crashed: {type(e).__name__}: {e}")]
-                waivers = WAIVED.get(name, [])
-                waived = [d for d in found if any(re.search(rx, f"{d.check}: {d.message}") for rx, _ in waivers)]
-                found = [d for d in found if d not in waived]
+                st = stats[job.corpus]
+                st["run"] += 1
                 if not found:
-                    passed += 1
-                    note = f" ({len(waived)} waived difference(s), see WAIVED)" if waived else ""
-                    print(f"ok {name}{note}", flush=True)
+                    st["match"] += 1
+                # Each difference found is explained by the first listed entry that matches it.
+                seen: dict[int, int] = {}
+                unlisted = []
+                for d in found:
+                    k = next((k for k, l in enumerate(job.listed) if re.search(l.pattern, f"{d.check}: {d.message}")), None)
+                    if k is None:
+                        unlisted.append(d)
+                    else:
+                        seen[k] = seen.get(k, 0) + 1
+                problems = list(unlisted)
+                if job.expect is not None and pm_res.rc is not None and (pm_res.rc == 0) != (job.expect == "succeeds"):
+                    problems.insert(
+                        0,
+                        Difference(
+                            "harness",
+                            f"papermill exited {pm_res.rc}; the manifest expects it to {job.expect[:-1]} "
+                            "(the test environment is not what the manifest assumes)",
+                            tail(pm_res.stderr),
+                        ),
+                    )
+                for k, entry in enumerate(job.listed):
+                    if k not in seen and not entry.sometimes:
+                        what = (
+                            "listed as an nbw bug, and it no longer shows: fixed? remove the entry"
+                            if entry.kind == "nbw bug"
+                            else "listed, and it no longer shows: remove the entry"
+                        )
+                        problems.append(Difference("listed", f"{what} ({entry.pattern!r}: {entry.reason})"))
+                for k in seen:
+                    st[job.listed[k].kind] += 1
+                if not problems:
+                    st["passed"] += 1
+                    kinds = [job.listed[k].kind for k in sorted(seen)]
+                    note = ""
+                    if kinds:
+                        note = f" ({len(kinds)} listed difference(s): {', '.join(kinds)}; {len(found)} found)"
+                    print(f"ok {job.label}{note}", flush=True)
                     continue
-                failed += 1
-                shown = found if args.all_diffs else found[:1]
-                first = shown[0]
-                more = f" [+{len(found) - 1} more difference(s)]" if len(found) > 1 and not args.all_diffs else ""
-                print(f"FAIL {name}: {first.check}: {first.message}{more}", flush=True)
+                shown = problems if args.all_diffs else problems[:1]
+                more = f" [+{len(problems) - 1} more]" if len(problems) > 1 and not args.all_diffs else ""
+                print(f"FAIL {job.label}: {shown[0].check}: {shown[0].message}{more}", flush=True)
                 for i, d in enumerate(shown):
                     if i:
                         print(f"  - {d.check}: {d.message}")
@@ -782,6 +970,17 @@ def main() -> int:
         if cleanup is not None:
             cleanup.cleanup()
 
+    for name in sorted(not_run):
+        print(f"not run peers/{name}: {not_run[name]}")
+    for corpus, st in stats.items():
+        if not st["run"] and not (corpus == "peers" and not_run):
+            continue
+        listed = st["kept"] + st["nbw bug"]
+        bugs = f", {st['nbw bug']} of them nbw bug(s) to fix" if st["nbw bug"] else ""
+        skipped = f" ({len(not_run)} not run, see {PEERS_MANIFEST.relative_to(REPO)})" if corpus == "peers" else ""
+        print(f"{corpus}: {st['match']} of {st['run']} match papermill; {listed} differences listed{bugs}{skipped}")
+    passed = sum(st["passed"] for st in stats.values())
+    failed = sum(st["run"] for st in stats.values()) - passed
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 

@@ -1,9 +1,12 @@
 //! Conformance with papermill: runs `scripts/conformance.py` (see its docstring for the checks) on
-//! every notebook of `tests/corpus`, with the built `nbw` and the project's Python environment.
+//! every notebook of `tests/corpus` and on the peer notebooks of `tests/fixtures/peers` (nbclient's
+//! and nbconvert's own, run as `tests/fixtures/peers/manifest.toml` says), with the built `nbw` and
+//! the project's Python environment. The script prints the match count of each corpus.
 //!
 //! The environment is `$NBW_VENV` (relative paths are taken from the repository root) or
 //! `<repo>/.venv`; `scripts/setup-python.sh` creates it. Without it the test fails: it does not skip.
-//! `NBW_CONFORMANCE_ONLY=name,name` restricts the run to some notebooks.
+//! `NBW_CONFORMANCE_ONLY=name,name` restricts the run to some notebooks (a corpus file stem, or a
+//! peer's path as the manifest names it, e.g. `nbclient/files/Autokill`).
 
 use std::process::Command;
 
