@@ -40,7 +40,7 @@ pub(crate) fn render_cell(
     };
     let source = text_of(&cell["source"]);
     out.push_str(&format!(
-        "<section class=\"nb-cell nb-{} nb-{}\" id=\"{}\">",
+        "<section class=\"nb-cell nb-cell-{} nb-cell-{}\" id=\"{}\">",
         kind.as_str(),
         status.as_str(),
         escape(&info.anchor)

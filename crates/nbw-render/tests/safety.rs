@@ -54,7 +54,7 @@ fn script_and_onerror_in_html_output_stay_in_the_sandbox() {
                  "text/plain": "<IPython.core.display.HTML object>"}
     }]))]);
     assert_inert(&html);
-    assert!(html.contains("srcdoc=\"&lt;script&gt;"));
+    assert!(html.contains("&lt;script&gt;parent.document"));
     assert!(html.contains("its scripts were not run"));
 }
 
