@@ -21,4 +21,5 @@ pub mod container;
 pub mod ids;
 pub mod image;
 pub mod params;
+pub mod pipeline;
 pub mod project;
