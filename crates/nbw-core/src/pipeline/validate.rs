@@ -50,14 +50,33 @@ fn check_pipeline(
         let mut at = |field: &str, message: String| {
             report(&["steps", &index, field], format!("step `{}`: {message}", step.name));
         };
+        if !is_step_name(&step.name) {
+            at(
+                "name",
+                "a step name is letters, digits, `_` and `-` (parameters reference it as `steps.NAME`)"
+                    .into(),
+            );
+        }
         if !seen.insert(step.name.as_str()) {
             at("name", "another step has this name: give each step its own name".into());
         }
         check_target(step, notebooks, workflows, &mut at);
         check_needs(step, &pipeline.steps, &mut at);
     }
+    for (i, folder) in pipeline.shared_folders.iter().enumerate() {
+        if folder.starts_with('/') || folder.split('/').any(|part| part == "..") {
+            let message = format!(
+                "shared folder `{folder}` must be a folder inside the working directory, like `data/`"
+            );
+            report(&["shared_folders", &i.to_string()], message);
+        }
+    }
     check_cycle(&pipeline.steps, report);
     check_references(&pipeline.steps, report);
+}
+
+fn is_step_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 /// A step runs exactly one notebook or workflow, and it must exist.

@@ -108,3 +108,14 @@ fn in_a_seqpipe_earlier_steps_are_upstream() {
                 - {name: b, notebook: notebooks/clean.ipynb, parameters: {n: \"{{ steps.a.result.n }}\"}}\n";
     assert_eq!(problems(yaml), vec![]);
 }
+
+#[test]
+fn step_names_and_shared_folders_are_checked() {
+    let (path, message) = one("p: {steps: [{name: a.b, notebook: notebooks/clean.ipynb}]}");
+    assert_eq!(path, "pipelines.p.steps.0.name");
+    assert!(message.contains("letters, digits"), "{message}");
+    let yaml = "p: {shared_folders: [data/, ../up], steps: [{name: a, notebook: notebooks/clean.ipynb}]}";
+    let (path, message) = one(yaml);
+    assert_eq!(path, "pipelines.p.shared_folders.1");
+    assert!(message.contains("shared folder `../up`"), "{message}");
+}
