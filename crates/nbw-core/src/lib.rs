@@ -23,4 +23,5 @@ pub mod ids;
 pub mod image;
 pub mod names;
 pub mod params;
+pub mod pipeline;
 pub mod project;
