@@ -14,9 +14,9 @@ use nbw_engine::{
 };
 
 use crate::exit;
-use crate::params::ParamArgs;
 use crate::location::Location;
 use crate::papermill::{self, StreamFiles};
+use crate::params::ParamArgs;
 use crate::progress::Reporter;
 
 /// Execute a notebook, injecting parameters after its `parameters` cell.
