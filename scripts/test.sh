@@ -35,6 +35,9 @@ fi
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 
+echo "== no cycles among any crate's modules (docs/architecture.md)"
+for src in crates/*/src; do python3 scripts/module-cycles.py "$src"; done
+
 echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
