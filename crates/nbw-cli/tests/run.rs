@@ -196,6 +196,20 @@ fn run_timeout_interrupts_a_cooperative_cell() {
 }
 
 #[test]
+fn a_run_timeout_reached_while_the_kernel_starts_is_a_timeout() {
+    // No kernel starts in 20 ms: the limit the user set is what stopped the run, and the exit
+    // code and message say so rather than blaming the kernel.
+    let nb = notebook(&[("print('never')", &[])]);
+    let (output, _written, _dir) = run(&nb, &["--timeout", "0.02"]);
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("exceeded --timeout 0.02 s before its kernel started"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
 fn a_dying_kernel_is_noticed_at_once_and_the_partial_notebook_written() {
     let nb = notebook(&[("print('before')", &[]), ("import os\nos._exit(1)", &[]), ("print('never')", &[])]);
     let started = Instant::now();

@@ -178,10 +178,20 @@ impl Runner {
             deadline = deadline.min(run_deadline);
         }
         let (session, language_info) =
-            crate::ready::connect(kernel, deadline, &self.kernelspec.name).await.map_err(|message| Stop {
-                status: RunStatus::KernelDied,
-                message,
-                cell: None,
+            crate::ready::connect(kernel, deadline, &self.kernelspec.name).await.map_err(|message| {
+                // A run whose own timeout ends while its kernel still starts (a slow container
+                // start, a loaded machine) timed out: calling it a dead kernel would hide that
+                // the limit the user set is what stopped it.
+                if let Some(limit) = self.options.run_timeout
+                    && run_deadline.is_some_and(|d| Instant::now() >= d)
+                {
+                    let message = format!(
+                        "the run exceeded --timeout {} s before its kernel started ({message})",
+                        limit.as_secs_f64()
+                    );
+                    return Stop { status: RunStatus::TimedOut, message, cell: None };
+                }
+                Stop { status: RunStatus::KernelDied, message, cell: None }
             })?;
         self.run_with_session(kernel, session, language_info, run_deadline).await
     }
