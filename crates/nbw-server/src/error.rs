@@ -78,6 +78,18 @@ impl Error {
     }
 }
 
+/// A name that breaks its rule (`nbw_core::names`): `invalid_version` for a bundle version
+/// label, `invalid_name` for the others, with the rule's message.
+impl From<nbw_core::names::NameError> for Error {
+    fn from(error: nbw_core::names::NameError) -> Self {
+        let code = match error {
+            nbw_core::names::NameError::BundleVersion(_) => "invalid_version",
+            _ => "invalid_name",
+        };
+        Error::Invalid { code, message: error.to_string() }
+    }
+}
+
 impl From<sqlx::Error> for Error {
     fn from(error: sqlx::Error) -> Self {
         Error::Internal(error.into())

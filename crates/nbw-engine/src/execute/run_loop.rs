@@ -156,7 +156,7 @@ impl Runner {
         };
         match result {
             // The run is over: the kernel exits in the background, so the result is not kept
-            // waiting for it; `Execution::outcome` still waits until it is gone.
+            // waiting for it; `RunHandle::outcome` still waits until it is gone.
             Ok(session) => {
                 self.kernel_exit = Some(tokio::spawn(shut_down(kernel, session)));
                 Ok(())

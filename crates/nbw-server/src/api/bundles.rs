@@ -51,7 +51,7 @@ async fn upload_bundle(
     body: Body,
 ) -> ApiResult<(StatusCode, Json<Bundle>)> {
     let access = require_role(&state.db, &project, &caller, Role::Editor).await?;
-    bundles::check_version(&query.version)?;
+    nbw_core::names::check_bundle_version(&query.version)?;
     let limit = state.config.max_bundle_bytes;
     let bytes = axum::body::to_bytes(body, limit as usize).await.map_err(|_| {
         Error::TooLarge(format!(
