@@ -101,3 +101,17 @@ impl From<crate::db::DbError> for Error {
         Error::Internal(error.into())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_broken_name_rule_is_invalid_input_with_the_rules_code() {
+        let version = Error::from(nbw_core::names::check_bundle_version("a b").unwrap_err());
+        assert_eq!(version.code(), "invalid_version");
+        let secret = Error::from(nbw_core::names::check_secret_name("1KEY").unwrap_err());
+        assert_eq!(secret.code(), "invalid_name");
+        assert!(secret.to_string().starts_with("secret name \"1KEY\" is not an environment variable name"));
+    }
+}
