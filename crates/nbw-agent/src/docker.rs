@@ -163,7 +163,7 @@ impl ContainerSettings {
 
     fn kernel_argv(&self) -> Vec<String> {
         if self.runtime.kernel.is_empty() {
-            DEFAULT_KERNEL.iter().map(|s| s.to_string()).collect()
+            DEFAULT_KERNEL.iter().map(ToString::to_string).collect()
         } else {
             self.runtime.kernel.clone()
         }

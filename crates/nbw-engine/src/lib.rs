@@ -28,8 +28,6 @@
 //! outcome.notebook.write("report.out.ipynb".as_ref())?;
 //! # Ok(()) }
 //! ```
-#![deny(missing_docs)]
-
 mod events;
 mod execute;
 mod gaps;

@@ -108,7 +108,10 @@ both_backends!(bundles_upload_list_download, |backend| async move {
         .await
         .unwrap();
     assert_eq!(refused.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(refused.headers().get("connection").map(|v| v.as_bytes()), Some(&b"close"[..]));
+    assert_eq!(
+        refused.headers().get("connection").map(reqwest::header::HeaderValue::as_bytes),
+        Some(&b"close"[..])
+    );
     assert_error(
         upload(&server, &owner, "sales", "bad%20version", other.clone()).await,
         StatusCode::BAD_REQUEST,

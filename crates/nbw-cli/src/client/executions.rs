@@ -186,7 +186,7 @@ async fn stream_events(
                     return Err(CliError::new(super::SERVER, format!("an unreadable event: {reason}")));
                 }
                 // A broken connection: resume after the last event seen.
-                Ok(Some(Err(_))) | Ok(None) => break,
+                Ok(Some(Err(_)) | None) => break,
                 Err(_) if mode == Mode::Snapshot => return Ok(None),
                 Err(_) => break,
             }

@@ -106,8 +106,8 @@ pub fn parse(text: &str, file: &Path, root: Option<&Path>) -> Result<ProjectFile
         };
         ProjectError::one(
             file,
-            location.as_ref().map(|l| l.line()),
-            location.as_ref().map(|l| l.column()),
+            location.as_ref().map(serde_yaml::Location::line),
+            location.as_ref().map(serde_yaml::Location::column),
             explain(&message),
         )
     })?;

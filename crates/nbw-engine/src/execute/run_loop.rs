@@ -443,7 +443,7 @@ impl Runner {
                 match applied {
                     Some(Applied::Output(output)) => self.emit(Event::Output { cell: index, output }),
                     Some(Applied::DisplayUpdate { display_id, data, metadata }) => {
-                        self.emit(Event::DisplayUpdate { cell: index, display_id, data, metadata })
+                        self.emit(Event::DisplayUpdate { cell: index, display_id, data, metadata });
                     }
                     Some(Applied::Cleared { wait }) => self.emit(Event::ClearOutput { cell: index, wait }),
                     None => {}
@@ -513,7 +513,7 @@ impl Runner {
             match incoming {
                 Incoming::Message(m) => self.gaps.observe(&m.msg_id),
                 Incoming::Corrupt(channel, why) => {
-                    self.problems.push(format!("unreadable message on {channel:?}: {why}"))
+                    self.problems.push(format!("unreadable message on {channel:?}: {why}"));
                 }
                 Incoming::Closed => {}
             }

@@ -72,7 +72,7 @@ async fn list_bundles(
     Path(project): Path<String>,
 ) -> ApiResult<Json<Vec<Bundle>>> {
     let access = require_role(&state.db, &project, &caller, Role::Viewer).await?;
-    Ok(Json(rows::list(&state.db, &access.project_id).await?.iter().map(|b| b.to_api()).collect()))
+    Ok(Json(rows::list(&state.db, &access.project_id).await?.iter().map(rows::BundleRow::to_api).collect()))
 }
 
 /// One bundle's record.
