@@ -1,11 +1,10 @@
 //! Bundles, workflows, executions, secrets and runtimes through the HTTP API, with the
 //! authorisation matrix and bad input, on both backends.
 
-mod support;
-
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use support::{TestServer, assert_error};
+
+use crate::support::{TestServer, assert_error};
 
 /// A tar archive holding `files`.
 fn tar_bundle(files: &[(&str, &str)]) -> Vec<u8> {
