@@ -11,6 +11,9 @@
 //!   fired at most once a minute anyway); any other is moved to the front.
 //! - `notifications_ok` / `notifications_fail` (`slack`, `discord`) become notifications whose
 //!   webhook URL is a project secret (`SLACK_WEBHOOK_URL`, `DISCORD_WEBHOOK_URL`).
+//!
+//! One concept in one file (about 720 lines): each old field's conversion sits beside the others
+//! so that none is forgotten.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

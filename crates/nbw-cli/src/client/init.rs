@@ -5,6 +5,9 @@
 //! become the tagged cell (moved into a cell of their own when that cell holds other code too).
 //! Colab's metadata is removed and `!pip install` lines are moved into `requirements.txt`
 //! (a run must not install packages: the runtime holds them).
+//!
+//! One command in one file (about 630 lines, a tenth of them tests): splitting it would scatter
+//! one flow.
 
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};

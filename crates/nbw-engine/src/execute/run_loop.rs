@@ -1,6 +1,8 @@
 //! The run loop: start (or take) the kernel, send the cells one by one, gather what each
 //! produces until both its `execute_reply` and its `status: idle` have arrived, stop on the
 //! first failure, a timeout or a cancel, and always end with the kernel's process group gone.
+//!
+//! About 600 lines: one state machine, kept whole so that its order reads top to bottom.
 
 use std::time::Duration;
 
