@@ -41,6 +41,9 @@ for src in crates/*/src; do python3 scripts/module-cycles.py "$src"; done
 echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+echo "== cargo doc -D warnings (broken intra-doc links, malformed docs)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
+
 echo "== cargo test"
 # Kernel tests start real kernels; two at a time is what 2 cores carry without timeouts.
 cargo test --workspace --locked --no-fail-fast -- --test-threads 2

@@ -26,7 +26,7 @@ use bollard::query_parameters::{
 use futures::StreamExt;
 use nbw_core::api::ContainerImage;
 use nbw_core::container::{KERNEL_DIR, Volume, parse_memory};
-use nbw_core::project::Runtime;
+use nbw_core::project::RuntimeEntry;
 use nbw_engine::{
     ConnectionInfo, HostFuture, HostedKernel, HostedLaunch, KernelHost, KernelSignal, Kernelspec, OutputTail,
 };
@@ -104,7 +104,7 @@ pub struct ContainerSettings {
     /// The runtime image.
     pub image: ContainerImage,
     /// The runtime's settings from the bundle's `nbw.yaml` (volumes, limits, network, user).
-    pub runtime: Runtime,
+    pub runtime: RuntimeEntry,
     /// The workflow's own volumes.
     pub volumes: Vec<Volume>,
     /// The unpacked bundle, mounted as the working directory.
@@ -150,7 +150,7 @@ impl ContainerSettings {
                 image: image.to_owned(),
                 image_id: None,
             },
-            runtime: Runtime { image: image.to_owned(), ..Runtime::default() },
+            runtime: RuntimeEntry { image: image.to_owned(), ..RuntimeEntry::default() },
             volumes: Vec::new(),
             workdir: workdir.to_path_buf(),
             language: language.to_owned(),
@@ -163,7 +163,7 @@ impl ContainerSettings {
 
     fn kernel_argv(&self) -> Vec<String> {
         if self.runtime.kernel.is_empty() {
-            DEFAULT_KERNEL.iter().map(|s| s.to_string()).collect()
+            DEFAULT_KERNEL.iter().map(ToString::to_string).collect()
         } else {
             self.runtime.kernel.clone()
         }

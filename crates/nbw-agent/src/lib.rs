@@ -12,8 +12,6 @@
 //! Shutdown (the `shutdown` token, cancelled on SIGTERM by the CLI) stops claiming at once,
 //! lets running executions finish until `shutdown_grace`, then cancels them cleanly: each still
 //! reports its (cancelled) result and partial notebook.
-#![deny(missing_docs)]
-
 mod build;
 mod bundles;
 pub mod docker;

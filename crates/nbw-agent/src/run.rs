@@ -244,7 +244,7 @@ fn summarize(outcome: Outcome, redactor: &Redactor) -> (ExecutionResult, Option<
         .metadata()
         .get("papermill")
         .and_then(|p| p.get("duration"))
-        .and_then(|d| d.as_f64())
+        .and_then(serde_json::Value::as_f64)
         .map(|s| s * 1000.0);
     let result = ExecutionResult {
         state,

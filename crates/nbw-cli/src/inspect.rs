@@ -46,7 +46,7 @@ pub fn main(args: InspectArgs) -> i32 {
             println!(
                 "{} has no cell tagged \"parameters\": nbw run -p would inject at the top.",
                 args.notebook.display()
-            )
+            );
         }
         Format::Table => {
             let mut table = Table::new();

@@ -10,7 +10,7 @@ use clap::{Args, ValueEnum};
 use nbw_agent::docker::{ContainerKernel, ContainerSettings, DockerExecutor};
 use nbw_core::params::{Parameters, parse_yaml};
 use nbw_engine::{
-    EventRecord, ExecuteOptions, Execution, KernelHost, KernelSearch, Notebook, Outcome, Transport, execute,
+    EventRecord, ExecuteOptions, KernelHost, KernelSearch, Notebook, Outcome, RunHandle, Transport, execute,
 };
 
 use crate::exit;
@@ -189,7 +189,7 @@ async fn run(args: RunArgs) -> i32 {
 
 /// Runs `execution` to its end, handing each event to `on_event`. SIGINT or SIGTERM stops the
 /// run: interrupt, then kill after the grace period.
-pub(crate) async fn drive(mut execution: Execution, mut on_event: impl FnMut(&EventRecord)) -> Outcome {
+pub(crate) async fn drive(mut execution: RunHandle, mut on_event: impl FnMut(&EventRecord)) -> Outcome {
     let cancel = execution.cancel_token();
     tokio::spawn(async move {
         wait_for_stop_signal().await;

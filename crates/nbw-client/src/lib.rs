@@ -15,8 +15,6 @@
 //! let claim = agent.claim(30).await?;
 //! # Ok(()) }
 //! ```
-#![deny(missing_docs)]
-
 mod agent;
 mod error;
 mod http;

@@ -15,6 +15,8 @@
 //! reads `name <- value` / `name = value` (R), `name = value` / `name::Type = value` (Julia)
 //! and `name=value` (bash), with a trailing `# help` comment, and values spanning lines
 //! while brackets or quotes are open.
+//!
+//! Long (about 810 lines) because a third of it is the tests of papermill's quirks; one concept.
 
 use std::sync::LazyLock;
 

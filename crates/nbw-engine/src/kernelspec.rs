@@ -213,7 +213,7 @@ mod tests {
 
     #[test]
     fn ipykernel_keeps_its_history_in_memory() {
-        let argv = |args: &[&str]| args.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+        let argv = |args: &[&str]| args.iter().map(ToString::to_string).collect::<Vec<_>>();
         let ipykernel = argv(&["python", "-m", "ipykernel_launcher", "-f", "{connection_file}"]);
         assert_eq!(
             command(&ipykernel, "/c.json"),

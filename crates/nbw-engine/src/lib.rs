@@ -7,7 +7,7 @@
 //! [`execute`] and consume its [`Event`]s.
 //!
 //! - [`Notebook`]: the document, kept as JSON so nothing is lost;
-//! - [`execute`] / [`Execution`] / [`Outcome`]: one run;
+//! - [`execute`] / [`RunHandle`] / [`Outcome`]: one run;
 //! - [`Event`]: what a run reports as it goes (cell start and end, outputs);
 //! - [`translator_for`]: parameters written in the kernel's language;
 //! - [`inspect_parameters`]: what a notebook's parameters cell declares.
@@ -28,8 +28,6 @@
 //! outcome.notebook.write("report.out.ipynb".as_ref())?;
 //! # Ok(()) }
 //! ```
-#![deny(missing_docs)]
-
 mod events;
 mod execute;
 mod gaps;
@@ -44,7 +42,7 @@ mod translate;
 mod warm;
 
 pub use events::{CellStatus, Event, EventRecord, RunStatus};
-pub use execute::{ExecuteOptions, Execution, KernelExit, Outcome, PrepareError, execute, execute_with};
+pub use execute::{ExecuteOptions, KernelExit, Outcome, PrepareError, RunHandle, execute, execute_with};
 pub use inspect::{InspectError, ParameterSpec, inspect_parameters};
 pub use jupyter_protocol::{ConnectionInfo, Transport};
 pub use kernelspec::{KernelNotFound, KernelSearch, Kernelspec, command as kernel_command};

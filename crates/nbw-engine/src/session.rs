@@ -274,9 +274,8 @@ fn parse(channel: Channel, frames: zeromq::ZmqMessage, mac: &Option<ring::hmac::
         Err(e) => return Incoming::Corrupt(channel, e.to_string()),
     };
     let json = |i: usize| serde_json::from_slice::<Value>(&raw.jparts[i]);
-    let (header, parent, content) = match (json(0), json(1), json(3)) {
-        (Ok(h), Ok(p), Ok(c)) => (h, p, c),
-        _ => return Incoming::Corrupt(channel, "a message part is not valid JSON".into()),
+    let (Ok(header), Ok(parent), Ok(content)) = (json(0), json(1), json(3)) else {
+        return Incoming::Corrupt(channel, "a message part is not valid JSON".into());
     };
     let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_owned);
     Incoming::Message(KernelMessage {

@@ -29,8 +29,6 @@
 //! assert!(page.html.contains("<h1>Report</h1>"));
 //! assert!(page.html.contains("<span class=\"ansi-fg1\">ZeroDivisionError</span>"));
 //! ```
-#![deny(missing_docs)]
-
 mod ansi;
 mod cells;
 mod escape;

@@ -30,7 +30,7 @@ pub(crate) fn archive(project_dir: &Path, dockerfile: &str) -> Result<Vec<u8>, R
     }
     append(&mut tar, DOCKERFILE_PATH, dockerfile.as_bytes(), 0o644)
         .map_err(io(Path::new(DOCKERFILE_PATH)))?;
-    tar.into_inner().and_then(|gz| gz.finish()).map_err(io(Path::new("the build context")))
+    tar.into_inner().and_then(flate2::write::GzEncoder::finish).map_err(io(Path::new("the build context")))
 }
 
 fn append<W: Write>(tar: &mut tar::Builder<W>, path: &str, data: &[u8], mode: u32) -> std::io::Result<()> {

@@ -2,7 +2,7 @@
 //! `templates/Dockerfile.j2` filled with the runtime's values, each checked or quoted by
 //! [`escape`](crate::escape) first, so the template only lays them out.
 
-use nbw_core::project::{ProjectFile, Runtime, RuntimeUser};
+use nbw_core::project::{ProjectFile, RuntimeEntry, RuntimeUser};
 use serde::Serialize;
 
 use crate::error::RuntimeError;
@@ -28,7 +28,7 @@ pub fn render(project: &ProjectFile, runtime: &str) -> Result<String, RuntimeErr
 }
 
 /// The runtime named `name`, or an error naming the defined ones.
-pub(crate) fn runtime_of<'a>(project: &'a ProjectFile, name: &str) -> Result<&'a Runtime, RuntimeError> {
+pub(crate) fn runtime_of<'a>(project: &'a ProjectFile, name: &str) -> Result<&'a RuntimeEntry, RuntimeError> {
     project.runtimes.get(name).ok_or_else(|| RuntimeError::UnknownRuntime {
         name: name.to_owned(),
         defined: if project.runtimes.is_empty() {
@@ -106,13 +106,13 @@ impl Context {
     fn of(
         project: &str,
         runtime: &str,
-        spec: &Runtime,
+        spec: &RuntimeEntry,
         requirements: Option<&str>,
     ) -> Result<Context, Refused> {
         // Names print in comments and labels too: checked as `nbw_core::project::load` does,
         // for a project file that did not come through it.
-        nbw_core::project::check_project_name(project).map_err(at("project"))?;
-        if !nbw_core::project::valid_workflow_name(runtime) {
+        nbw_core::names::check_project_name(project).map_err(|e| at("project")(e.to_string()))?;
+        if nbw_core::names::check_runtime_name(runtime).is_err() {
             return Err(at("name")(format!(
                 "{runtime:?} is not a runtime name (letters, digits, '_', '.', '-')"
             )));
@@ -160,11 +160,11 @@ fn packages(list: &[String]) -> Result<String, escape::Refusal> {
 }
 
 /// `KEY="value"` pairs of `ENV`.
-fn env(spec: &Runtime) -> Result<Vec<String>, Refused> {
+fn env(spec: &RuntimeEntry) -> Result<Vec<String>, Refused> {
     spec.env
         .iter()
         .map(|(key, value)| {
-            if !nbw_core::project::valid_env_name(key) {
+            if nbw_core::names::check_secret_name(key).is_err() {
                 return Err(at("env")(format!("{key:?} is not an environment variable name")));
             }
             let value = escape::quoted(value).map_err(at(&format!("env.{key}")))?;

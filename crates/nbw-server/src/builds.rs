@@ -28,7 +28,7 @@ pub async fn enqueue(
     input: CreateBuild,
     created_by: String,
 ) -> Result<Execution> {
-    runs::check_runtime_name(runtime)?;
+    nbw_core::names::check_runtime_name(runtime)?;
     let origin = runs::user_origin(input.origin)?;
     let bundle = runs::resolve_bundle(state, &access.project_id, input.bundle_version.as_deref()).await?;
     let image = runtime_image_tag(&access.name, runtime, &bundle.version);

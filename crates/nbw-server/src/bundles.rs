@@ -1,5 +1,5 @@
-//! Project bundles: the version label's rule, and storing an archive (checked, content-addressed,
-//! one version label per push). The API's upload and `nbw standalone`'s example store here.
+//! Project bundles: storing an archive (checked, content-addressed, one version label per push).
+//! The API's upload and `nbw standalone`'s example store here.
 
 use bytes::Bytes;
 use nbw_core::api::Bundle;
@@ -17,18 +17,6 @@ pub struct Stored {
     pub bundle: Bundle,
     /// False when that version held the same archive already (nothing was stored).
     pub created: bool,
-}
-
-/// Checks a version label: 1 to 128 of `A-Za-z0-9._+-` (what `git describe` prints).
-pub fn check_version(version: &str) -> Result<()> {
-    let ok = !version.is_empty()
-        && version.len() <= 128
-        && version.bytes().all(|b| b.is_ascii_alphanumeric() || b"._+-".contains(&b));
-    Error::require(ok, "invalid_version", || {
-        format!(
-            "bundle version {version:?} is not valid: use 1 to 128 of letters, digits, '.', '_', '+', '-'"
-        )
-    })
 }
 
 /// Checks and stores a bundle under `version`: a no-op when that version holds the same

@@ -1,9 +1,9 @@
 //! The database: SQLite (one file, WAL) by default, PostgreSQL for several servers.
 //!
 //! No `sqlx::Any` (it lacks the types we need): [`Db`] is an enum of the two pools, and
-//! [`on_db!`] expands one query body for both, since sqlx's query API has the same shape for
-//! each. The schema keeps times as epoch milliseconds and JSON as text, so most SQL is one
-//! string for both. Placeholders are `$1, $2, ...`: PostgreSQL's syntax, which sqlx's SQLite
+//! [`on_db!`](crate::on_db) expands one query body for both, since sqlx's query API has the
+//! same shape for each. The schema keeps times as epoch milliseconds and JSON as text, so most
+//! SQL is one string for both. Placeholders are `$1, $2, ...`: PostgreSQL's syntax, which sqlx's SQLite
 //! driver binds by number too (checked by a test below).
 
 use std::str::FromStr;

@@ -78,6 +78,18 @@ impl Error {
     }
 }
 
+/// A name that breaks its rule (`nbw_core::names`): `invalid_version` for a bundle version
+/// label, `invalid_name` for the others, with the rule's message.
+impl From<nbw_core::names::NameError> for Error {
+    fn from(error: nbw_core::names::NameError) -> Self {
+        let code = match error {
+            nbw_core::names::NameError::BundleVersion(_) => "invalid_version",
+            _ => "invalid_name",
+        };
+        Error::Invalid { code, message: error.to_string() }
+    }
+}
+
 impl From<sqlx::Error> for Error {
     fn from(error: sqlx::Error) -> Self {
         Error::Internal(error.into())
@@ -87,5 +99,19 @@ impl From<sqlx::Error> for Error {
 impl From<crate::db::DbError> for Error {
     fn from(error: crate::db::DbError) -> Self {
         Error::Internal(error.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_broken_name_rule_is_invalid_input_with_the_rules_code() {
+        let version = Error::from(nbw_core::names::check_bundle_version("a b").unwrap_err());
+        assert_eq!(version.code(), "invalid_version");
+        let secret = Error::from(nbw_core::names::check_secret_name("1KEY").unwrap_err());
+        assert_eq!(secret.code(), "invalid_name");
+        assert!(secret.to_string().starts_with("secret name \"1KEY\" is not an environment variable name"));
     }
 }

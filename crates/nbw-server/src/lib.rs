@@ -24,8 +24,6 @@
 //! plain arguments and return [`Error`]; they persist through `store`; everything shares the
 //! handles of [`state::AppState`], a leaf. The modules made public below are public for this
 //! crate's integration tests and the queue benchmark, which drive the services directly.
-#![deny(missing_docs)]
-
 mod admin;
 mod api;
 mod builds;

@@ -61,19 +61,12 @@ pub fn check_notebook(bundle: &BundleRow, notebook: &str) -> Result<()> {
 /// runtime version comes with its runtime.
 pub fn check_runtime(runtime: Option<&str>, version: Option<&str>) -> Result<()> {
     match (runtime, version) {
-        (Some(name), _) => check_runtime_name(name),
+        (Some(name), _) => Ok(nbw_core::names::check_runtime_name(name)?),
         (None, Some(_)) => {
             Err(Error::invalid("runtime_version needs runtime: name the runtime it is a version of"))
         }
         (None, None) => Ok(()),
     }
-}
-
-/// Checks a runtime name.
-pub fn check_runtime_name(name: &str) -> Result<()> {
-    Error::require(nbw_core::project::valid_workflow_name(name), "invalid_name", || {
-        format!("runtime name {name:?} is not valid: use 1 to 64 of letters, digits, '_', '.', '-'")
-    })
 }
 
 /// The image a run in `runtime` uses: `version`, or the runtime's newest version. `None`

@@ -72,15 +72,6 @@ pub async fn read_secret(state: &AppState, project_id: &str, name: &str) -> anyh
     row.map(|(sealed,)| open(&state.keys.secrets, project_id, name, &sealed)).transpose()
 }
 
-/// Checks a secret name: an environment variable name, `[A-Za-z_][A-Za-z0-9_]{0,127}`.
-pub fn check_name(name: &str) -> Result<()> {
-    Error::require(nbw_core::project::valid_env_name(name), "invalid_name", || {
-        format!(
-            "secret name {name:?} is not an environment variable name: use letters, digits and '_', not starting with a digit"
-        )
-    })
-}
-
 /// The names of a project's secrets, with when each was set.
 pub async fn names(state: &AppState, project_id: &str) -> Result<Vec<SecretName>> {
     let sql = "SELECT name, updated_at FROM secrets WHERE project_id = $1 ORDER BY name";

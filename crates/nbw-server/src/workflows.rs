@@ -14,13 +14,6 @@ use crate::scheduler::schedule;
 use crate::state::AppState;
 use crate::store::workflows::{self, WorkflowRow};
 
-/// Checks a workflow name with the project file's rule: 1 to 64 of `A-Za-z0-9_.-`.
-fn check_name(name: &str) -> Result<()> {
-    Error::require(nbw_core::project::valid_workflow_name(name), "invalid_name", || {
-        format!("workflow name {name:?} is not valid: use 1 to 64 of letters, digits, '_', '.', '-'")
-    })
-}
-
 /// Checks what can be checked without a bundle, and computes the next fire time.
 fn validate(spec: &WorkflowSpec, enabled: bool) -> Result<Option<i64>> {
     if spec.notebook.trim().is_empty() || !spec.notebook.ends_with(".ipynb") {
@@ -59,7 +52,7 @@ pub async fn find(state: &AppState, access: &ProjectAccess, name: &str) -> Resul
 
 /// Checks and creates a workflow in the project with id `project_id`.
 pub async fn create(state: &AppState, project_id: &str, input: WorkflowInput) -> Result<Workflow> {
-    check_name(&input.name)?;
+    nbw_core::names::check_workflow_name(&input.name)?;
     let next = validate(&input.spec, input.enabled)?;
     match workflows::insert(&state.db, project_id, &input.name, &input.spec, input.enabled, next).await {
         Ok(row) => Ok(row.to_api()),
@@ -77,7 +70,7 @@ pub async fn replace(
     name: &str,
     input: WorkflowInput,
 ) -> Result<Workflow> {
-    check_name(&input.name)?;
+    nbw_core::names::check_workflow_name(&input.name)?;
     let row = find(state, access, name).await?;
     let next = validate(&input.spec, input.enabled)?;
     match workflows::update(&state.db, &row.id, &input.name, &input.spec, input.enabled, next).await {

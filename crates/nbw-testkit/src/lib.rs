@@ -15,8 +15,6 @@
 //! let nb = nbw_testkit::notebook(&[("x = 1", &["parameters"]), ("print(x)", &[])]);
 //! assert_eq!(nb["cells"][0]["metadata"]["tags"][0], "parameters");
 //! ```
-#![deny(missing_docs)]
-
 mod docker;
 mod servers;
 

@@ -11,6 +11,9 @@
 //!   fired at most once a minute anyway); any other is moved to the front.
 //! - `notifications_ok` / `notifications_fail` (`slack`, `discord`) become notifications whose
 //!   webhook URL is a project secret (`SLACK_WEBHOOK_URL`, `DISCORD_WEBHOOK_URL`).
+//!
+//! One concept in one file (about 720 lines): each old field's conversion sits beside the others
+//! so that none is forgotten.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -18,7 +21,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use nbw_core::params::Parameters;
 use nbw_core::project::{
-    self, ChannelEntry, NotificationEntry, OnEntry, ProjectFile, Runtime, RuntimeUser, ScheduleEntry,
+    self, ChannelEntry, NotificationEntry, OnEntry, ProjectFile, RuntimeEntry, RuntimeUser, ScheduleEntry,
     Seconds, WorkflowEntry,
 };
 use serde::Serialize;
@@ -170,8 +173,11 @@ pub fn convert(dir: &Path) -> CliResult<Imported> {
     // The project.
     let mut project = Fields::new(format!("{source}: project"), top.take("project"));
     let old_name = project.string("name").unwrap_or_default();
-    let name =
-        project::project_name_from(&if old_name.is_empty() { dir_name(dir) } else { old_name.clone() });
+    let name = nbw_core::names::project_name_from(&if old_name.is_empty() {
+        dir_name(dir)
+    } else {
+        old_name.clone()
+    });
     if name != old_name {
         notes.add(
             project.path("name"),
@@ -272,7 +278,7 @@ pub fn convert(dir: &Path) -> CliResult<Imported> {
         };
         let nb_name = task.string("nb_name").unwrap_or_default();
         let old_name = key.or(alias).unwrap_or_else(|| nb_name.clone());
-        let mut name = project::workflow_name_from(&old_name);
+        let mut name = nbw_core::names::workflow_name_from(&old_name);
         while entries.contains_key(&name) {
             name.push_str("-2");
         }
@@ -538,15 +544,15 @@ fn words(value: Option<String>) -> Vec<String> {
 }
 
 /// 0.7's `runtime:` (DockerfileImage).
-fn runtime_07(value: Value, notes: &mut Notes) -> Runtime {
+fn runtime_07(value: Value, notes: &mut Notes) -> RuntimeEntry {
     let mut fields = Fields::new("workflows.yaml: runtime", Some(value));
-    let runtime = Runtime {
+    let runtime = RuntimeEntry {
         image: fields.string("image").unwrap_or_else(|| "python:3.8.10-slim".into()),
         apt_packages: words(fields.string("final_packages")),
         build_packages: words(fields.string("build_packages")),
         requirements: None,
         user: user(fields.take("user")),
-        ..Runtime::default()
+        ..RuntimeEntry::default()
     };
     for key in ["maintener", "maintainer"] {
         if fields.take(key).is_some() {
@@ -558,19 +564,19 @@ fn runtime_07(value: Value, notes: &mut Notes) -> Runtime {
 }
 
 /// 0.9's `runtimes.yaml` entry (RuntimeSpec).
-fn runtime_09(name: &str, value: Value, notes: &mut Notes) -> Runtime {
+fn runtime_09(name: &str, value: Value, notes: &mut Notes) -> RuntimeEntry {
     let mut fields = Fields::new(format!("runtimes.yaml: runtimes.{name}"), Some(value));
     let mut container = Fields::new(format!("{}.container", fields.at), fields.take("container"));
     let description = fields.string("description");
     let requirements = container.string("requirements").filter(|r| r != "requirements.txt");
-    let runtime = Runtime {
+    let runtime = RuntimeEntry {
         description,
         image: container.string("image").unwrap_or_else(|| "python:3.8.13-slim".into()),
         apt_packages: words(container.string("final_packages")),
         build_packages: words(container.string("build_packages")),
         requirements,
         user: user(container.take("user")),
-        ..Runtime::default()
+        ..RuntimeEntry::default()
     };
     if container.take("maintainer").is_some() {
         notes

@@ -5,6 +5,9 @@
 //! become the tagged cell (moved into a cell of their own when that cell holds other code too).
 //! Colab's metadata is removed and `!pip install` lines are moved into `requirements.txt`
 //! (a run must not install packages: the runtime holds them).
+//!
+//! One command in one file (about 630 lines, a tenth of them tests): splitting it would scatter
+//! one flow.
 
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -128,10 +131,10 @@ pub fn init(args: InitArgs) -> CliResult {
         .unwrap_or_else(|| "project".into());
     let name = match &args.name {
         Some(name) => {
-            project::check_project_name(name).map_err(CliError::bad_input)?;
+            nbw_core::names::check_project_name(name)?;
             name.clone()
         }
-        None => project::project_name_from(&folder_name),
+        None => nbw_core::names::project_name_from(&folder_name),
     };
     std::fs::create_dir_all(dir.join("notebooks"))
         .map_err(|e| CliError::bad_input(format!("cannot create notebooks/: {e}")))?;
@@ -141,7 +144,7 @@ pub fn init(args: InitArgs) -> CliResult {
         Some(source) => {
             let adopted = adopt(source, &dir, &args, &mut notes)?;
             written.push(adopted.0.clone());
-            (project::workflow_name_from(&adopted.1), adopted.0, adopted.2)
+            (nbw_core::names::workflow_name_from(&adopted.1), adopted.0, adopted.2)
         }
         None => {
             let path = "notebooks/welcome.ipynb".to_owned();

@@ -102,7 +102,7 @@ pub async fn logout(args: LogoutArgs) -> CliResult {
     };
     match revoked {
         Ok(()) | Err(ClientError::Api { status: 401, .. }) => {
-            eprintln!("Logged out of {server} ({}).", profile.username)
+            eprintln!("Logged out of {server} ({}).", profile.username);
         }
         Err(e) => eprintln!("Logged out of {server} here; the server could not be told ({e})."),
     }

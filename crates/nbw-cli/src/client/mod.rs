@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, CommandFactory};
 use nbw_client::ClientError;
-use nbw_core::project::{self, Project};
+use nbw_core::project::{self, LocalProject};
 
 pub(crate) use crate::exit::exit_codes;
 pub use crate::exit::{BAD_INPUT, FAILED, LOGIN, NOT_CONFIRMED, OK, REFUSED, SERVER, UNREACHABLE};
@@ -37,6 +37,13 @@ pub struct CliError {
     pub code: i32,
     /// The message, without the `error: ` prefix.
     pub message: String,
+}
+
+/// A name or label that breaks its rule is bad input; the rule's message says what it allows.
+impl From<nbw_core::names::NameError> for CliError {
+    fn from(error: nbw_core::names::NameError) -> Self {
+        CliError::bad_input(error.to_string())
+    }
 }
 
 impl CliError {
@@ -173,7 +180,7 @@ impl ProjectArg {
     }
 
     /// The whole project, checked.
-    pub fn load(&self) -> CliResult<Project> {
+    pub fn load(&self) -> CliResult<LocalProject> {
         Ok(project::load(&self.find_file()?)?)
     }
 

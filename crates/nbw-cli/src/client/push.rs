@@ -13,7 +13,7 @@ use std::process::Command;
 use clap::Args;
 use nbw_client::UserClient;
 use nbw_core::api::{Bundle, Workflow, WorkflowInput};
-use nbw_core::project::{self, Project};
+use nbw_core::project::{self, LocalProject};
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -217,7 +217,7 @@ pub async fn push(args: PushArgs) -> CliResult {
 }
 
 /// A workflow's notebook left out by an ignore file would fail every run: refused now.
-fn check_notebooks_bundled(project: &Project, files: &[String]) -> CliResult<()> {
+fn check_notebooks_bundled(project: &LocalProject, files: &[String]) -> CliResult<()> {
     for (name, workflow) in &project.spec.workflows {
         let notebook = workflow.notebook.trim();
         if !files.iter().any(|f| f == notebook) {
@@ -243,18 +243,11 @@ pub fn version_label(root: &std::path::Path, bundle_hex: &str) -> String {
         .unwrap_or_else(|| bundle_hex[..12].to_owned())
 }
 
-/// A version label given with `--version`, checked.
+/// A version label given with `--version`, checked with the server's rule
+/// ([`nbw_core::names::check_bundle_version`]).
 pub fn check_version(version: &str) -> CliResult<String> {
-    let ok = !version.is_empty()
-        && version.len() <= 128
-        && version.bytes().all(|b| b.is_ascii_alphanumeric() || b"._+-".contains(&b));
-    if ok {
-        Ok(version.to_owned())
-    } else {
-        Err(CliError::bad_input(format!(
-            "version {version:?} is not valid: use 1 to 128 of letters, digits, '.', '_', '+', '-'"
-        )))
-    }
+    nbw_core::names::check_bundle_version(version)?;
+    Ok(version.to_owned())
 }
 
 /// `git describe --always --dirty` in the project folder, when it is in a repository with a
@@ -380,7 +373,7 @@ fn show_plan(name: &str, server: &str, steps: &[Step], unchanged: &[String], kep
 async fn apply(
     client: &UserClient,
     name: &str,
-    project: &Project,
+    project: &LocalProject,
     steps: &[Step],
     desired: &[WorkflowInput],
     secrets: Option<&[(String, String)]>,

@@ -10,7 +10,8 @@ use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
-use nbw_core::project::{self, valid_env_name};
+use nbw_core::names::check_secret_name;
+use nbw_core::project;
 
 use super::credentials::Session;
 use super::output::{self, Format};
@@ -33,7 +34,7 @@ pub fn parse_nbvars(text: &str) -> Result<Vec<(String, String)>, Vec<String>> {
             continue;
         };
         let key = key.trim();
-        if !valid_env_name(key) {
+        if check_secret_name(key).is_err() {
             problems.push(format!(
                 "line {number}: {key:?} is not a valid name (letters, digits and '_', not starting with a digit)"
             ));
@@ -140,7 +141,7 @@ pub async fn secrets(args: SecretsArgs) -> CliResult {
             });
         }
         SecretsCommand::Set { name: key, value } => {
-            if !valid_env_name(&key) {
+            if check_secret_name(&key).is_err() {
                 return Err(CliError::bad_input(format!(
                     "{key:?} is not a valid secret name: letters, digits and '_', not starting with a digit"
                 )));

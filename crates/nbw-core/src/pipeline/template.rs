@@ -54,7 +54,7 @@ pub enum TemplateError {
 
 /// The references of one string, in order.
 pub fn references(text: &str) -> Result<Vec<Reference>, TemplateError> {
-    pieces(text).map(|p| p.into_iter().filter_map(|p| p.err()).collect())
+    pieces(text).map(|p| p.into_iter().filter_map(Result::err).collect())
 }
 
 /// A string cut into literal text (`Ok`) and references (`Err`, to keep one enum).

@@ -23,7 +23,7 @@ fn problems(yaml: &str) -> Vec<(String, String)> {
         serde_yaml::from_str("nightly: {notebook: notebooks/clean.ipynb}").unwrap();
     let mut found = Vec::new();
     validate_pipelines(&pipelines, Some(&notebooks), &workflows, &mut |path, message| {
-        found.push((path.join("."), message))
+        found.push((path.join("."), message));
     });
     found
 }

@@ -3,13 +3,13 @@
 
 use std::path::Path;
 
-use super::model::{ProjectFile, Runtime};
+use super::model::{ProjectFile, RuntimeEntry};
 use super::schedule::check_schedule;
-use super::{check_project_name, valid_env_name, valid_workflow_name};
 use crate::container::{self, Volume};
+use crate::names::{check_project_name, check_runtime_name, check_secret_name, check_workflow_name};
 
 /// The run settings of a runtime's containers: volumes, limits, network, kernel command.
-fn check_container(runtime: &Runtime, report: &mut dyn FnMut(&str, String)) {
+fn check_container(runtime: &RuntimeEntry, report: &mut dyn FnMut(&str, String)) {
     for volume in &runtime.volumes {
         if let Err(message) = Volume::parse(volume) {
             report("volumes", message);
@@ -30,15 +30,12 @@ fn check_container(runtime: &Runtime, report: &mut dyn FnMut(&str, String)) {
 }
 
 pub(super) fn check(spec: &ProjectFile, root: Option<&Path>, report: &mut dyn FnMut(&[&str], String)) {
-    if let Err(message) = check_project_name(&spec.project) {
-        report(&["project"], message);
+    if let Err(error) = check_project_name(&spec.project) {
+        report(&["project"], error.to_string());
     }
     for (name, runtime) in &spec.runtimes {
-        if !valid_workflow_name(name) {
-            report(
-                &["runtimes", name],
-                format!("runtime name {name:?} is not valid: use 1 to 64 of letters, digits, '_', '.', '-'"),
-            );
+        if let Err(error) = check_runtime_name(name) {
+            report(&["runtimes", name], error.to_string());
         }
         if runtime.image.trim().is_empty() {
             report(
@@ -47,7 +44,7 @@ pub(super) fn check(spec: &ProjectFile, root: Option<&Path>, report: &mut dyn Fn
             );
         }
         for key in runtime.env.keys() {
-            if !valid_env_name(key) {
+            if check_secret_name(key).is_err() {
                 report(
                     &["runtimes", name, "env", key],
                     format!("{key:?} is not an environment variable name (letters, digits, '_')"),
@@ -67,11 +64,8 @@ pub(super) fn check(spec: &ProjectFile, root: Option<&Path>, report: &mut dyn Fn
     }
     for (name, workflow) in &spec.workflows {
         let at = |field: &'static str| -> [&str; 3] { ["workflows", name.as_str(), field] };
-        if !valid_workflow_name(name) {
-            report(
-                &["workflows", name],
-                format!("workflow name {name:?} is not valid: use 1 to 64 of letters, digits, '_', '.', '-'"),
-            );
+        if let Err(error) = check_workflow_name(name) {
+            report(&["workflows", name], error.to_string());
         }
         let notebook = workflow.notebook.trim();
         if !notebook.ends_with(".ipynb") {
@@ -117,7 +111,7 @@ pub(super) fn check(spec: &ProjectFile, root: Option<&Path>, report: &mut dyn Fn
             });
         }
         for (i, notification) in workflow.notifications.iter().enumerate() {
-            if !valid_env_name(&notification.url_secret) {
+            if check_secret_name(&notification.url_secret).is_err() {
                 let index = i.to_string();
                 report(
                     &["workflows", name, "notifications", &index, "url_secret"],

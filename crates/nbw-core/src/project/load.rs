@@ -65,7 +65,7 @@ impl ProjectError {
 
 /// A checked project file and the folder it belongs to.
 #[derive(Debug, Clone)]
-pub struct Project {
+pub struct LocalProject {
     /// The project folder (where `nbw.yaml` is).
     pub root: PathBuf,
     /// The file's path.
@@ -76,13 +76,13 @@ pub struct Project {
 
 /// Reads `path` (an `nbw.yaml`) and checks it, including that every workflow's notebook is in
 /// the project folder.
-pub fn load(path: &Path) -> Result<Project, ProjectError> {
+pub fn load(path: &Path) -> Result<LocalProject, ProjectError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| ProjectError::one(path, None, None, format!("cannot read the project file: {e}")))?;
     let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let root = if root.as_os_str().is_empty() { PathBuf::from(".") } else { root };
     let spec = parse(&text, path, Some(&root))?;
-    Ok(Project { root, file: path.to_owned(), spec })
+    Ok(LocalProject { root, file: path.to_owned(), spec })
 }
 
 /// Parses and checks the text of a project file; `file` names it in errors. With `root`, the
@@ -106,8 +106,8 @@ pub fn parse(text: &str, file: &Path, root: Option<&Path>) -> Result<ProjectFile
         };
         ProjectError::one(
             file,
-            location.as_ref().map(|l| l.line()),
-            location.as_ref().map(|l| l.column()),
+            location.as_ref().map(serde_yaml::Location::line),
+            location.as_ref().map(serde_yaml::Location::column),
             explain(&message),
         )
     })?;

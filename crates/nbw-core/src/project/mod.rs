@@ -55,36 +55,17 @@ mod schedule;
 mod seconds;
 mod to_api;
 
-pub use load::{Problem, Project, ProjectError, load, parse};
+pub use load::{LocalProject, Problem, ProjectError, load, parse};
 pub use model::{
-    ChannelEntry, NotificationEntry, OnEntry, ProjectFile, Runtime, RuntimeUser, WorkflowEntry, json_schema,
+    ChannelEntry, NotificationEntry, OnEntry, ProjectFile, RuntimeEntry, RuntimeUser, WorkflowEntry,
+    json_schema,
 };
 pub use retries::Retries;
 pub use schedule::{MisfireEntry, ScheduleEntry};
 pub use seconds::Seconds;
-
-pub use crate::names::{project_name_from, workflow_name_from};
 
 /// The project file's usual name.
 pub const FILE_NAME: &str = "nbw.yaml";
 
 /// The local secrets file: `KEY=VALUE` lines, never bundled, pushed only when asked.
 pub const SECRETS_FILE: &str = "local.nbvars";
-
-/// Checks a project name: [`crate::names::check_project_name`], its message as a `String`
-/// for the callers that report it as text.
-pub fn check_project_name(name: &str) -> Result<(), String> {
-    crate::names::check_project_name(name).map_err(|err| err.to_string())
-}
-
-/// Whether `name` is a valid workflow (or runtime) name: [`crate::names::check_workflow_name`]
-/// as a yes or no.
-pub fn valid_workflow_name(name: &str) -> bool {
-    crate::names::check_workflow_name(name).is_ok()
-}
-
-/// Whether `name` can be an environment variable (and so a secret) name:
-/// [`crate::names::check_secret_name`] as a yes or no.
-pub fn valid_env_name(name: &str) -> bool {
-    crate::names::check_secret_name(name).is_ok()
-}

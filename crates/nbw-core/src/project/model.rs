@@ -27,7 +27,7 @@ pub struct ProjectFile {
     pub description: Option<String>,
     /// Runtimes by name: how the Docker image a workflow runs in is built.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub runtimes: BTreeMap<String, Runtime>,
+    pub runtimes: BTreeMap<String, RuntimeEntry>,
     /// Workflows by name (1 to 64 of letters, digits, `_`, `.`, `-`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     #[schemars(extend("propertyNames" = {"pattern": "^[A-Za-z0-9_.-]{1,64}$"}))]
@@ -38,7 +38,9 @@ pub struct ProjectFile {
 /// few extra steps.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Runtime {
+// The published schema names it as the file does: a runtime.
+#[schemars(rename = "Runtime")]
+pub struct RuntimeEntry {
     /// Free text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,

@@ -19,7 +19,7 @@ impl Places {
     /// The place of `path`, or of its nearest ancestor that has one.
     pub(super) fn find(&self, path: &[&str]) -> (Option<usize>, Option<usize>) {
         for len in (0..=path.len()).rev() {
-            let key: Vec<String> = path[..len].iter().map(|s| s.to_string()).collect();
+            let key: Vec<String> = path[..len].iter().map(ToString::to_string).collect();
             if let Some((line, column)) = self.at.get(&key) {
                 return (Some(*line), Some(*column));
             }

@@ -128,13 +128,13 @@ pub struct Outcome {
 }
 
 /// A run in progress: its events as they happen, and its outcome at the end.
-pub struct Execution {
+pub struct RunHandle {
     events: mpsc::UnboundedReceiver<EventRecord>,
     task: tokio::task::JoinHandle<(Outcome, Option<tokio::task::JoinHandle<()>>)>,
     cancel: CancellationToken,
 }
 
-impl Execution {
+impl RunHandle {
     /// The next event; `None` once the run is over and every event was taken.
     pub async fn next_event(&mut self) -> Option<EventRecord> {
         self.events.recv().await
@@ -186,7 +186,7 @@ pub fn execute(
     notebook: Notebook,
     parameters: &Parameters,
     options: ExecuteOptions,
-) -> Result<Execution, PrepareError> {
+) -> Result<RunHandle, PrepareError> {
     execute_with(notebook, parameters, options, None)
 }
 
@@ -198,7 +198,7 @@ pub fn execute_with(
     parameters: &Parameters,
     options: ExecuteOptions,
     warm: Option<WarmKernel>,
-) -> Result<Execution, PrepareError> {
+) -> Result<RunHandle, PrepareError> {
     let name = options
         .kernel_name
         .clone()
@@ -223,5 +223,5 @@ pub fn execute_with(
     let prepared = Prepared { notebook, kernelspec, language, parameters };
     let runner = Runner::new(prepared, options, warm, cancel.clone(), tx);
     let task = tokio::spawn(runner.run());
-    Ok(Execution { events, task, cancel })
+    Ok(RunHandle { events, task, cancel })
 }

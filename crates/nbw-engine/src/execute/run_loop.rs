@@ -1,6 +1,8 @@
 //! The run loop: start (or take) the kernel, send the cells one by one, gather what each
 //! produces until both its `execute_reply` and its `status: idle` have arrived, stop on the
 //! first failure, a timeout or a cancel, and always end with the kernel's process group gone.
+//!
+//! About 600 lines: one state machine, kept whole so that its order reads top to bottom.
 
 use std::time::Duration;
 
@@ -156,7 +158,7 @@ impl Runner {
         };
         match result {
             // The run is over: the kernel exits in the background, so the result is not kept
-            // waiting for it; `Execution::outcome` still waits until it is gone.
+            // waiting for it; `RunHandle::outcome` still waits until it is gone.
             Ok(session) => {
                 self.kernel_exit = Some(tokio::spawn(shut_down(kernel, session)));
                 Ok(())
@@ -453,7 +455,7 @@ impl Runner {
                 match applied {
                     Some(Applied::Output(output)) => self.emit(Event::Output { cell: index, output }),
                     Some(Applied::DisplayUpdate { display_id, data, metadata }) => {
-                        self.emit(Event::DisplayUpdate { cell: index, display_id, data, metadata })
+                        self.emit(Event::DisplayUpdate { cell: index, display_id, data, metadata });
                     }
                     Some(Applied::Cleared { wait }) => self.emit(Event::ClearOutput { cell: index, wait }),
                     None => {}
@@ -523,7 +525,7 @@ impl Runner {
             match incoming {
                 Incoming::Message(m) => self.gaps.observe(&m.msg_id),
                 Incoming::Corrupt(channel, why) => {
-                    self.problems.push(format!("unreadable message on {channel:?}: {why}"))
+                    self.problems.push(format!("unreadable message on {channel:?}: {why}"));
                 }
                 Incoming::Closed => {}
             }

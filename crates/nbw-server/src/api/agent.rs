@@ -139,7 +139,7 @@ async fn download_bundle(
     let running = store::running_on(&state.db, &agent.agent_id).await?;
     let spec = running
         .iter()
-        .map(|row| row.spec())
+        .map(crate::store::executions::ExecutionRow::spec)
         .find(|spec| spec.bundle_digest == digest)
         .ok_or_else(not_found)?;
     let format = store::bundle_format(&state.db, &spec.bundle_id).await?.ok_or_else(not_found)?;

@@ -51,7 +51,7 @@ async fn upload_bundle(
     body: Body,
 ) -> ApiResult<(StatusCode, Json<Bundle>)> {
     let access = require_role(&state.db, &project, &caller, Role::Editor).await?;
-    bundles::check_version(&query.version)?;
+    nbw_core::names::check_bundle_version(&query.version)?;
     let limit = state.config.max_bundle_bytes;
     let bytes = axum::body::to_bytes(body, limit as usize).await.map_err(|_| {
         Error::TooLarge(format!(
@@ -72,7 +72,7 @@ async fn list_bundles(
     Path(project): Path<String>,
 ) -> ApiResult<Json<Vec<Bundle>>> {
     let access = require_role(&state.db, &project, &caller, Role::Viewer).await?;
-    Ok(Json(rows::list(&state.db, &access.project_id).await?.iter().map(|b| b.to_api()).collect()))
+    Ok(Json(rows::list(&state.db, &access.project_id).await?.iter().map(rows::BundleRow::to_api).collect()))
 }
 
 /// One bundle's record.

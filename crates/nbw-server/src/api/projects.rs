@@ -23,12 +23,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(set_member, remove_member))
 }
 
-/// Checks a project name with the project file's rule (nbw-core's).
-fn check_project_name(name: &str) -> ApiResult<()> {
-    nbw_core::project::check_project_name(name)
-        .map_err(|message| Error::Invalid { code: "invalid_name", message })
-}
-
 /// The caller's projects.
 #[utoipa::path(get, path = "/v1/projects", tag = "projects", security(("bearer" = [])),
     responses((status = 200, body = Vec<Project>)))]
@@ -44,7 +38,7 @@ async fn create_project(
     caller: UserCaller,
     Json(input): Json<CreateProject>,
 ) -> ApiResult<(StatusCode, Json<Project>)> {
-    check_project_name(&input.name)?;
+    nbw_core::names::check_project_name(&input.name)?;
     let project =
         projects::create(&state.db, &input.name, &input.description, &caller.user_id).await?.ok_or_else(
             || Error::Conflict(format!("a project named {:?} exists already; pick another name", input.name)),

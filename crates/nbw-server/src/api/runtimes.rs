@@ -16,7 +16,6 @@ use crate::auth::access::require_role;
 use crate::builds;
 use crate::db::{is_unique_violation, now_ms};
 use crate::error::Error;
-use crate::runs;
 use crate::state::AppState;
 use crate::store::runtimes::{self, NewRuntime, OnConflict, RuntimeRow};
 
@@ -60,7 +59,7 @@ async fn register_runtime(
     Json(input): Json<RegisterRuntime>,
 ) -> ApiResult<(StatusCode, Json<Runtime>)> {
     let access = require_role(&state.db, &project, &caller, Role::Editor).await?;
-    runs::check_runtime_name(&input.name)?;
+    nbw_core::names::check_runtime_name(&input.name)?;
     if input.version.is_empty() || input.image.is_empty() {
         return Err(Error::invalid("version and image must not be empty"));
     }

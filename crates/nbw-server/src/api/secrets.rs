@@ -44,7 +44,7 @@ async fn set_secret(
     Json(input): Json<SetSecret>,
 ) -> ApiResult<StatusCode> {
     let access = require_role(&state.db, &project, &caller, Role::Owner).await?;
-    secrets::check_name(&name)?;
+    nbw_core::names::check_secret_name(&name)?;
     if input.value.len() > 64 * 1024 {
         return Err(Error::TooLarge("a secret value may hold at most 64 KiB".into()));
     }

@@ -185,7 +185,7 @@ pub async fn list(db: &Db, filter: &Filter) -> Result<Vec<ExecutionRow>, sqlx::E
         None => (None, None),
     };
     on_db!(db, pool => sqlx::query_as(sql)
-        .bind(&filter.project_id).bind(&filter.workflow_id).bind(filter.state.map(|s| s.as_str()))
+        .bind(&filter.project_id).bind(&filter.workflow_id).bind(filter.state.map(ExecutionState::as_str))
         .bind(filter.since).bind(filter.until).bind(after_at).bind(after_id).bind(filter.limit)
         .fetch_all(pool).await)
 }

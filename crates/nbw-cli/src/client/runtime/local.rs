@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use nbw_core::api::{BuiltImage, Runtime};
 use nbw_core::image::runtime_image_tag;
-use nbw_core::project::Project;
+use nbw_core::project::LocalProject;
 use serde::Serialize;
 
 use super::record::{self, Recording};
@@ -68,7 +68,7 @@ fn not_recorded(mut error: CliError, built: &BuiltImage) -> CliError {
 }
 
 /// `--version`, else the label `nbw push` would give the project's bundle.
-fn image_version(project: &Project, args: &BuildArgs) -> CliResult<String> {
+fn image_version(project: &LocalProject, args: &BuildArgs) -> CliResult<String> {
     if let Some(version) = &args.version {
         return check_version(version);
     }
@@ -82,7 +82,7 @@ fn image_version(project: &Project, args: &BuildArgs) -> CliResult<String> {
 /// `nbw/<name>/<runtime>:<version>`, streaming the build's output to standard error, and pushes
 /// it when asked; the image it returns names the pushed reference then.
 async fn build_image(
-    project: &Project,
+    project: &LocalProject,
     name: &str,
     args: &BuildArgs,
     version: &str,

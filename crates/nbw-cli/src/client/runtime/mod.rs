@@ -11,7 +11,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use nbw_core::project::Project;
+use nbw_core::project::LocalProject;
 use nbw_runtime::RuntimeError;
 
 use super::output::{self, Format};
@@ -130,7 +130,7 @@ pub async fn runtime(args: RuntimeArgs) -> CliResult {
 
 /// Writes the generated Dockerfile of runtime `name` to `output` (`-`: standard output),
 /// refusing to overwrite a person's own Dockerfile unless `force`.
-fn write_dockerfile(project: &Project, name: &str, output: Option<PathBuf>, force: bool) -> CliResult {
+fn write_dockerfile(project: &LocalProject, name: &str, output: Option<PathBuf>, force: bool) -> CliResult {
     let generated = nbw_runtime::generated(&project.root, &project.spec, name).map_err(cli_error)?;
     let path = output.unwrap_or_else(|| project.root.join(nbw_runtime::file_name(name)));
     if path.as_os_str() == "-" {

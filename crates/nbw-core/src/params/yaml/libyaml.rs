@@ -96,11 +96,12 @@ impl<'input> Parser<'input> {
     }
 
     fn error(&self) -> Error {
-        // SAFETY: the parser was set up in `new`; `problem` and `context` are null or
-        // point to static NUL-terminated messages.
+        // SAFETY: the parser was set up in `new`, so it is initialised.
         let parser = unsafe { &*self.sys.as_ptr() };
+        // SAFETY: `problem` is null or points to a static NUL-terminated message.
         let problem = unsafe { owned(parser.problem.cast()) }
             .unwrap_or_else(|| "the YAML parser failed without saying why".to_owned());
+        // SAFETY: `context` is null or points to a static NUL-terminated message.
         let context = unsafe { owned(parser.context.cast()) };
         // A reader error (a character YAML does not allow) only knows its byte offset.
         let mark = if parser.error == unsafe_libyaml::YAML_READER_ERROR {

@@ -8,6 +8,9 @@ mod compose;
 #[cfg(test)]
 mod conformance;
 mod construct;
+// The one module of the workspace with unsafe code: libyaml's API (unsafe-libyaml) takes raw
+// pointers. Each unsafe block in it says why it is sound.
+#[allow(unsafe_code)]
 mod libyaml;
 mod resolve;
 mod scalar;

@@ -1,14 +1,15 @@
 //! The client commands end to end: `nbw init, login, push, wf, exec, history, logs, outputs,
 //! cancel, secrets, import` against a real `nbw server` process (and a real agent with real
 //! kernels where a run is needed), each test with its own config folder (`NBW_CONFIG_DIR`).
-
-mod support;
+//!
+//! About 600 lines: the client's commands against one kind of server, one concept.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::{Server, nbw, notebook, run};
+
+use crate::support::{Server, nbw, notebook, run};
 
 fn credentials(config: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(config.join("credentials.json")).unwrap()).unwrap()

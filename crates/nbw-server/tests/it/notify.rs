@@ -2,8 +2,6 @@
 //! for Slack, Discord and a webhook receiver: payloads, the success/failure filter, retries with
 //! backoff, final failures, and what the deliveries API shows (never a URL).
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -18,8 +16,10 @@ use nbw_server::store::executions::{self, NewExecution};
 use nbw_server::store::outbox::{self, OutboxRow};
 use reqwest::Method;
 use serde_json::{Value, json};
-use support::{TestServer, assert_error};
 use tokio_util::sync::CancellationToken;
+
+use crate::support;
+use crate::support::{TestServer, assert_error};
 
 /// One request the receiver got.
 #[derive(Debug, Clone)]

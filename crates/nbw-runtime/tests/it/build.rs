@@ -51,7 +51,7 @@ async fn build(runtime_yaml: &str, files: &[(&str, &str)]) -> Option<Build> {
     let mut log = Vec::new();
     let started = Instant::now();
     let result = nbw_runtime::build(&docker, dir.path(), &dockerfile, &tag, &mut |line: &str| {
-        log.push((Instant::now(), line.to_owned()))
+        log.push((Instant::now(), line.to_owned()));
     })
     .await;
     let finished = Instant::now();

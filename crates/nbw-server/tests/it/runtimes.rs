@@ -2,13 +2,12 @@
 //! version asked for) and need a Docker agent; builds are executions only Docker agents claim,
 //! whose success registers the runtime version; workflow volumes are checked and carried.
 
-mod queue_support;
-mod support;
-
-use queue_support::{Fixture, Project, TestAgent};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use support::assert_error;
+
+use crate::queue_support::{Fixture, Project, TestAgent};
+use crate::support;
+use crate::support::assert_error;
 
 const DOCKER: (&str, &str) = ("nbw.executor", "docker");
 

@@ -3,8 +3,6 @@
 //! daylight-saving changes take milliseconds. The last tests run two servers on one database,
 //! with the real loop and its leader lock, and without any lock.
 
-mod support;
-
 use chrono::{DateTime, Duration, Utc};
 use nbw_core::api::{FireError, WorkflowSpec};
 use nbw_server::artifacts::Artifacts;
@@ -17,8 +15,9 @@ use nbw_server::store::runtimes::{NewRuntime, OnConflict};
 use nbw_server::store::workflows::{self, WorkflowRow};
 use nbw_server::{on_db, store};
 use serde_json::{Value, json};
-use support::{Backend, TestServer};
 use tokio_util::sync::CancellationToken;
+
+use crate::support::{Backend, TestServer};
 
 fn t(s: &str) -> DateTime<Utc> {
     s.parse().unwrap()

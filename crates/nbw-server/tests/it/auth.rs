@@ -1,12 +1,12 @@
 //! Logging in, refresh-token rotation with reuse detection, logout, the failed-login rate limit
 //! and the administrators' user routes, on both backends.
 
-mod support;
-
 use nbw_core::api::CreateUser;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use support::{TestServer, assert_error};
+
+use crate::support;
+use crate::support::{TestServer, assert_error};
 
 /// Creates a user with a real (argon2id) password.
 async fn user_with_password(server: &TestServer, username: &str, password: &str, is_admin: bool) {

@@ -1,11 +1,10 @@
 //! Bundles, workflows, executions, secrets and runtimes through the HTTP API, with the
 //! authorisation matrix and bad input, on both backends.
 
-mod support;
-
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use support::{TestServer, assert_error};
+
+use crate::support::{TestServer, assert_error};
 
 /// A tar archive holding `files`.
 fn tar_bundle(files: &[(&str, &str)]) -> Vec<u8> {
@@ -108,7 +107,10 @@ both_backends!(bundles_upload_list_download, |backend| async move {
         .await
         .unwrap();
     assert_eq!(refused.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(refused.headers().get("connection").map(|v| v.as_bytes()), Some(&b"close"[..]));
+    assert_eq!(
+        refused.headers().get("connection").map(reqwest::header::HeaderValue::as_bytes),
+        Some(&b"close"[..])
+    );
     assert_error(
         upload(&server, &owner, "sales", "bad%20version", other.clone()).await,
         StatusCode::BAD_REQUEST,

@@ -3,11 +3,10 @@
 //! `/v1/agent/*` and user tokens 403 inside it; a non-member gets 404 on every project route;
 //! a viewer gets 403 on every project route that changes something. Both backends.
 
-mod support;
-
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use support::TestServer;
+
+use crate::support::TestServer;
 
 /// Routes anyone may call.
 const PUBLIC: &[&str] = &["/v1/auth/login", "/v1/auth/refresh", "/v1/auth/logout"];

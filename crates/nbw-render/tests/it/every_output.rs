@@ -3,7 +3,7 @@
 use nbw_render::{CellKind, CellStatus, ERROR_ANCHOR, RenderOptions, Rendered, render_notebook};
 
 fn fixture() -> Rendered {
-    let text = include_str!("fixtures/every_output.ipynb");
+    let text = include_str!("../fixtures/every_output.ipynb");
     let nb: serde_json::Value = serde_json::from_str(text).expect("fixture is JSON");
     render_notebook(&nb, &RenderOptions::default())
 }

@@ -1,13 +1,12 @@
 //! The agent end to end: a real `nbw server` process, real `nbw agent` processes, real kernels.
 
-mod support;
-
 use std::collections::HashSet;
 use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use support::{Server, notebook};
+
+use crate::support::{Server, notebook};
 
 /// A notebook that prints, sleeps `seconds` (a parameter), and can write its process group id
 /// to the file named by the `marker` parameter.

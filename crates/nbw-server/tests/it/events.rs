@@ -3,19 +3,17 @@
 //! process, or polled when another server stored the events), `end` when it finishes, and
 //! project roles.
 
-mod queue_support;
-mod support;
-
 use std::pin::Pin;
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use nbw_core::api::ExecutionEvent;
-use queue_support::Fixture;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use support::assert_error;
+
+use crate::queue_support::Fixture;
+use crate::support::assert_error;
 
 /// One server-sent event.
 #[derive(Debug, Clone, PartialEq)]

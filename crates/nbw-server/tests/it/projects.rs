@@ -1,10 +1,10 @@
 //! Projects and members, with the authorisation matrix, on both backends.
 
-mod support;
-
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use support::{TestServer, assert_error};
+
+use crate::support;
+use crate::support::{TestServer, assert_error};
 
 both_backends!(projects_and_roles, |backend| async move {
     let server = TestServer::start(backend).await;

@@ -1,13 +1,12 @@
 //! `nbw runtime dockerfile` and `nbw runtime build` end to end: the binary in a project folder,
 //! building with the real Docker engine.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 
 use nbw_testkit::{LabelledImages, docker_base_image, docker_or_skip, tempdir};
 use serde_json::{Value, json};
-use support::{Server, nbw, run};
+
+use crate::support::{Server, nbw, run};
 
 /// Project `name` in folder `name` of `dir`, with runtime `default` on `image`; returns its
 /// folder. (Logins go to `dir`/config, outside it, so they never enter a build's context.)

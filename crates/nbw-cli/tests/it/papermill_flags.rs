@@ -2,14 +2,14 @@
 //! the same notebook where papermill can run it here, and notebooks at URLs: a real moto S3
 //! server and a plain HTTP server on loopback, and clear errors for clouds without credentials.
 
-mod support;
-
 use std::path::Path;
 
 use nbw_testkit::{
     FileServer, S3Server, cell_text, kernel_env, notebook, read_json, tempdir, write_notebook,
 };
 use serde_json::{Value, json};
+
+use crate::support;
 
 /// `nbw run` in `cwd` with the venv's kernels, none of the caller's cloud settings, and `env`.
 fn nbw(cwd: &Path, env: &[(String, String)]) -> assert_cmd::Command {

@@ -2,14 +2,14 @@
 //! processes, runtime images built by an agent from the test base image, kernels in containers.
 //! Every test asserts through the engine (`docker ps`) that no container outlives its run.
 
-mod support;
-
 use std::process::Command;
 use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use support::{Server, notebook};
+
+use crate::support;
+use crate::support::{Server, notebook};
 
 /// The base image, or `None` (a skip) without Docker outside CI.
 fn base_image() -> Option<String> {

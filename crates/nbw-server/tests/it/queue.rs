@@ -2,18 +2,17 @@
 //! winner, long poll), leases and heartbeats, events, output and completion, expiry, retries
 //! with backoff, and a lost agent's lockout.
 
-mod queue_support;
-mod support;
-
 use std::time::{Duration, Instant};
 
 use nbw_core::api::RetryPolicy;
 use nbw_server::db::now_ms;
 use nbw_server::store::executions::ExecutionRow;
-use queue_support::Fixture;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use support::{Backend, assert_error};
+
+use crate::queue_support::Fixture;
+use crate::support;
+use crate::support::{Backend, assert_error};
 
 fn retries(max_retries: u32, backoff_secs: u64, backoff_factor: f64) -> RetryPolicy {
     RetryPolicy { max_retries, backoff_secs, backoff_factor }
