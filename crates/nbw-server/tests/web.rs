@@ -357,3 +357,26 @@ both_backends!(the_executions_list_pages_by_cursor_and_filters, |backend| async 
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert!(bad.body.contains("is not one of"));
 });
+
+both_backends!(a_running_execution_streams_its_cells_on_the_session_cookie, |backend| async move {
+    let team = Team::new(backend).await;
+    let id = team.run_report().await;
+    let output = json!({"cell": 1, "output": {"output_type": "stream", "name": "stdout", "text": "hello\n"}});
+    team.running_with_events(&id, &[("cell_start", json!({"cell": 1, "ordinal": 1})), ("output", output)])
+        .await;
+    let viewer = team.logged_in("vic").await;
+    let page = viewer.get(&format!("/executions/{id}")).await.body;
+    assert!(page.contains("data-state=\"running\" data-live=\"1\""), "{page}");
+    assert!(
+        page.contains("id=\"live-cells\"")
+            && page.contains(&format!("data-events=\"/executions/{id}/events\""))
+    );
+    // From the start, then resumed after event 1 as EventSource does after a reconnect.
+    let all = viewer.read_stream(&format!("/executions/{id}/events"), "0", "hello").await;
+    assert!(all.contains("id: 1\nevent: cell_start") || all.contains("event: cell_start\nid: 1"), "{all}");
+    let resumed = viewer.read_stream(&format!("/executions/{id}/events"), "1", "hello").await;
+    assert!(!resumed.contains("cell_start") && resumed.contains("hello"), "{resumed}");
+    // Without a session there is no stream.
+    let anonymous = team.browser().get(&format!("/executions/{id}/events")).await;
+    assert_eq!(anonymous.status, StatusCode::SEE_OTHER);
+});

@@ -139,6 +139,27 @@ impl Team {
         id
     }
 
+    /// Claims `id` as a new agent and posts `events` (`(kind, payload)`, numbered from 1) for
+    /// it, as a running agent would.
+    pub async fn running_with_events(&self, id: &str, events: &[(&str, Value)]) {
+        let (status, agent) =
+            self.server.post("/v1/agents", &self.admin_token, json!({"name": "live", "labels": {}})).await;
+        assert_eq!(status, StatusCode::CREATED, "{agent}");
+        let token = agent["token"].as_str().unwrap();
+        let (_, claim) = self.server.post("/v1/agent/claim", token, json!({"wait_secs": 0})).await;
+        assert_eq!(claim["claim"]["execution"]["id"], id);
+        let events: Vec<Value> = events
+            .iter()
+            .enumerate()
+            .map(|(i, (kind, payload))| {
+                json!({"seq": i + 1, "kind": kind, "payload": payload, "time": chrono::Utc::now()})
+            })
+            .collect();
+        let path = format!("/v1/agent/executions/{id}/events");
+        let (status, body) = self.server.post(&path, token, json!({"events": events})).await;
+        assert!(status.is_success(), "{status} {body}");
+    }
+
     /// A browser for this server.
     pub fn browser(&self) -> Browser {
         Browser::new(&self.server.base)
@@ -222,6 +243,28 @@ impl Browser {
         let response = self.http.get(format!("{}{path}", self.base)).send().await.unwrap();
         let kind = response.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned());
         (response.status(), kind.unwrap_or_default())
+    }
+
+    /// Reads the event stream at `path` (resuming after `last_event_id`) until its text holds
+    /// `until`, or 5 s pass; the text read.
+    pub async fn read_stream(&self, path: &str, last_event_id: &str, until: &str) -> String {
+        let mut response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("Last-Event-ID", last_event_id)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let mut text = String::new();
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+        while !text.contains(until) {
+            match tokio::time::timeout_at(deadline, response.chunk()).await {
+                Ok(Ok(Some(chunk))) => text.push_str(&String::from_utf8_lossy(&chunk)),
+                _ => break,
+            }
+        }
+        text
     }
 
     /// Logs in through the form; the answer to the POST.
