@@ -123,6 +123,7 @@ both_backends!(every_page_answers_members_and_hides_from_strangers, |backend| as
         let got = stranger.get(page).await;
         assert_eq!(got.status, StatusCode::NOT_FOUND, "{page}");
         assert!(got.body.contains("id=\"error\"") && !got.body.contains("Sales reports"), "{page}");
+        assert!(got.body.contains("id=\"current-user\">sam"), "the 404 page keeps the user's header");
     }
     assert!(!stranger.get("/executions").await.body.contains(&id), "a stranger's list has none of sales");
     assert_eq!(stranger.get(&format!("/executions/{id}/events")).await.status, StatusCode::NOT_FOUND);

@@ -85,6 +85,7 @@ pub fn router(state: AppState) -> Router {
         .route("/agents", get(agents::show))
         .route("/assets/{file}", get(assets::serve))
         .fallback(page::not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), page::with_user_bar))
         .with_state(state)
         .layer(axum::middleware::from_fn(headers::secure))
 }

@@ -109,12 +109,58 @@ struct ErrorPage {
     message: String,
 }
 
-/// The error page for `status` with `message`.
-pub fn error_page(status: StatusCode, title: &'static str, message: String) -> Response {
-    let page = ErrorPage { chrome: Chrome::anonymous(), status: status.as_u16(), title, message };
+/// What an error page said, kept on its response so [`with_user_bar`] can show it again with
+/// the user's header.
+#[derive(Debug, Clone)]
+struct Shown {
+    title: &'static str,
+    message: String,
+}
+
+fn error_html(chrome: Chrome, status: StatusCode, shown: &Shown) -> Response {
+    let page =
+        ErrorPage { chrome, status: status.as_u16(), title: shown.title, message: shown.message.clone() };
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),
-        Err(_) => (status, title).into_response(),
+        Err(_) => (status, shown.title).into_response(),
+    }
+}
+
+/// The error page for `status` with `message` (without the user bar, which
+/// [`with_user_bar`] adds when the visitor has a session).
+pub fn error_page(status: StatusCode, title: &'static str, message: String) -> Response {
+    let shown = Shown { title, message };
+    let mut response = error_html(Chrome::anonymous(), status, &shown);
+    response.extensions_mut().insert(shown);
+    response
+}
+
+/// Shows error pages in the full layout (the header with the user, projects, logout) when
+/// the visitor is logged in: the errors are made where no state is at hand.
+pub async fn with_user_bar(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let headers = request.headers().clone();
+    let response = next.run(request).await;
+    let Some(shown) = response.extensions().get::<Shown>().cloned() else { return response };
+    let status = response.status();
+    let user = match super::session::current(&state, &headers).await {
+        Ok(Some(user)) => user,
+        _ => return response,
+    };
+    match Chrome::of(&state, &user).await {
+        Ok(chrome) => {
+            let mut page = error_html(chrome, status, &shown);
+            for (name, value) in response.headers() {
+                if name != header::CONTENT_LENGTH && name != header::CONTENT_TYPE {
+                    page.headers_mut().insert(name.clone(), value.clone());
+                }
+            }
+            page
+        }
+        Err(_) => response,
     }
 }
 
