@@ -18,3 +18,5 @@ mod projects;
 mod queue;
 mod runtimes;
 mod scheduler;
+mod web;
+mod web_support;
