@@ -43,6 +43,14 @@ use serde_json::Value;
 /// The stylesheet for the rendered fragment (no fonts, no external URLs).
 pub const NOTEBOOK_CSS: &str = include_str!("../assets/notebook.css");
 
+/// The stylesheet every `text/html` output's frame starts with (inside a `<style>` element), so
+/// a bare DataFrame table reads like the page; the output's own styles come after and win. A
+/// page whose Content-Security-Policy allows no inline style can allow this one by its hash:
+/// a `srcdoc` frame inherits the page's policy.
+pub const FRAME_STYLE: &str = "body{margin:6px;font:13px/1.45 -apple-system,\"Segoe UI\",Helvetica,Arial,sans-serif;color:#1f2328}\
+table{border-collapse:collapse;border:none}th,td{border:none;padding:4px 10px;text-align:right}\
+thead th{border-bottom:1px solid #d0d7de}tbody tr:nth-child(odd){background:#f6f8fa}";
+
 /// The id of the first failing cell: papermill's error banner links to `#papermill-error-cell`.
 pub const ERROR_ANCHOR: &str = "papermill-error-cell";
 

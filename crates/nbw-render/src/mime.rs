@@ -136,12 +136,6 @@ fn svg_image(svg: &str, meta: &Value, out: &mut String) {
     out.push('>');
 }
 
-/// Our own defaults for a frame's document, so a bare DataFrame table reads like the page; the
-/// output's own styles come after and win.
-const FRAME_BASE_STYLE: &str = "<style>body{margin:6px;font:13px/1.45 -apple-system,\"Segoe UI\",Helvetica,Arial,sans-serif;color:#1f2328}\
-table{border-collapse:collapse;border:none}th,td{border:none;padding:4px 10px;text-align:right}\
-thead th{border-bottom:1px solid #d0d7de}tbody tr:nth-child(odd){background:#f6f8fa}</style>";
-
 /// HTML keeps its styles and tables in a sandboxed `srcdoc` frame with an opaque origin: it
 /// cannot read nbw's cookies or DOM, nor call the API as the user.
 fn html_frame(html: &str, options: &RenderOptions, out: &mut String) {
@@ -156,7 +150,7 @@ fn html_frame(html: &str, options: &RenderOptions, out: &mut String) {
     out.push_str(&format!(
         "<iframe class=\"nb-output nb-html {size}\" sandbox=\"{sandbox}\" referrerpolicy=\"no-referrer\" loading=\"lazy\" srcdoc=\""
     ));
-    escape_into(FRAME_BASE_STYLE, out);
+    escape_into(&format!("<style>{}</style>", crate::FRAME_STYLE), out);
     escape_into(html, out);
     out.push_str("\"></iframe>");
     if !options.frame_scripts && html.to_ascii_lowercase().contains("<script") {

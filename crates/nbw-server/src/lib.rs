@@ -34,11 +34,13 @@ mod config;
 mod error;
 mod metrics;
 mod server;
+mod web;
 mod workflows;
 
 pub mod artifacts;
 pub mod auth;
 pub mod db;
+pub mod executions;
 pub mod notify;
 pub mod queue;
 pub mod runs;

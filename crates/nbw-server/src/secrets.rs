@@ -65,6 +65,17 @@ pub async fn write_secret(state: &AppState, project_id: &str, name: &str, value:
     Ok(())
 }
 
+/// Checks a name and a value (at most 64 KiB) and stores the secret: what a user's "set"
+/// does, through the API or a page.
+pub async fn set(state: &AppState, project_id: &str, name: &str, value: &str) -> Result<()> {
+    check_name(name)?;
+    if value.len() > 64 * 1024 {
+        return Err(Error::TooLarge("a secret value may hold at most 64 KiB".into()));
+    }
+    write_secret(state, project_id, name, value).await?;
+    Ok(())
+}
+
 /// Reads one secret's value.
 pub async fn read_secret(state: &AppState, project_id: &str, name: &str) -> anyhow::Result<Option<String>> {
     let sql = "SELECT ciphertext FROM secrets WHERE project_id = $1 AND name = $2";

@@ -202,7 +202,7 @@ async fn serve(
     shutdown: CancellationToken,
     loops: Vec<JoinHandle<()>>,
 ) -> anyhow::Result<()> {
-    let app = router(state.clone());
+    let app = router(state.clone()).merge(crate::web::router(state.clone()));
     let stop = shutdown.clone();
     // With connection info, so the login rate limit can count failures per client address.
     let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())

@@ -20,9 +20,9 @@ use utoipa_axum::routes;
 
 use super::error::ApiResult;
 use super::extract::{Path, Query};
-use crate::api::executions::visible_execution;
 use crate::auth::UserCaller;
 use crate::error::Error;
+use crate::executions::visible;
 use crate::state::AppState;
 use crate::store::queue as store;
 
@@ -60,18 +60,30 @@ async fn stream_events(
     Query(query): Query<StreamQuery>,
     headers: HeaderMap,
 ) -> ApiResult<impl IntoResponse> {
-    visible_execution(&state, &caller, &id, Role::Viewer).await?;
-    let after = match headers.get("last-event-id") {
+    visible(&state, &caller, &id, Role::Viewer).await?;
+    let after = resume_point(&headers, query.after)?;
+    Ok(live(state, id, after))
+}
+
+/// Where a stream starts: after `Last-Event-ID` when the client sent one (a reconnect), else
+/// after `after` (`?after=SEQ`), else from the first event.
+pub fn resume_point(headers: &HeaderMap, after: Option<u64>) -> Result<u64, Error> {
+    match headers.get("last-event-id") {
         Some(value) => {
             value.to_str().ok().and_then(|v| v.trim().parse::<u64>().ok()).ok_or_else(|| Error::Invalid {
                 code: "invalid_header",
                 message: "Last-Event-ID must be the sequence number of an event".into(),
-            })?
+            })
         }
-        None => query.after.unwrap_or(0),
-    };
+        None => Ok(after.unwrap_or(0)),
+    }
+}
+
+/// The event stream of execution `id` after sequence number `after`, for a caller already
+/// allowed to see it (the API's bearer route and the web pages' cookie route share it).
+pub fn live(state: AppState, id: String, after: u64) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let tail = Tail { state, id, after, pending: VecDeque::new(), done: false };
-    Ok(Sse::new(events(tail)).keep_alive(KeepAlive::default()))
+    Sse::new(events(tail)).keep_alive(KeepAlive::default())
 }
 
 /// Where a stream is.

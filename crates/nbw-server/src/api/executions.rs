@@ -13,10 +13,10 @@ use utoipa_axum::routes;
 
 use super::error::ApiResult;
 use super::extract::{Json, Path, Query};
-use crate::artifacts::ArtifactKey;
 use crate::auth::UserCaller;
-use crate::auth::access::{ProjectAccess, require_role, require_role_by_id};
+use crate::auth::access::require_role;
 use crate::error::Error;
+use crate::executions::visible;
 use crate::runs;
 use crate::state::AppState;
 use crate::store::executions::{self, ExecutionRow, Filter};
@@ -114,28 +114,6 @@ async fn list_executions(
     Ok(Json(Page { items: rows.iter().map(ExecutionRow::to_api).collect(), next_cursor }))
 }
 
-/// An execution the caller may see with at least `min`; 404 for everyone else.
-pub async fn visible_execution(
-    state: &AppState,
-    caller: &UserCaller,
-    id: &str,
-    min: Role,
-) -> ApiResult<(ExecutionRow, ProjectAccess)> {
-    let not_found = || Error::not_found(format!("execution {id:?}"));
-    let row = executions::get(&state.db, id).await?.ok_or_else(not_found)?;
-    let access =
-        require_role_by_id(&state.db, &row.project_id, caller, Role::Viewer, &format!("execution {id:?}"))
-            .await?;
-    if access.role < min {
-        return Err(Error::Forbidden(format!(
-            "this needs the {} role in project {:?}",
-            min.as_str(),
-            access.name
-        )));
-    }
-    Ok((row, access))
-}
-
 /// One execution.
 #[utoipa::path(get, path = "/v1/executions/{id}", tag = "executions", security(("bearer" = [])),
     params(("id" = String, Path, description = "execution id")),
@@ -145,7 +123,7 @@ async fn get_execution(
     caller: UserCaller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Execution>> {
-    let (row, _) = visible_execution(&state, &caller, &id, Role::Viewer).await?;
+    let (row, _) = visible(&state, &caller, &id, Role::Viewer).await?;
     Ok(Json(row.to_api()))
 }
 
@@ -159,14 +137,7 @@ async fn cancel_execution(
     caller: UserCaller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Execution>> {
-    let (row, _) = visible_execution(&state, &caller, &id, Role::Editor).await?;
-    if row.state().is_final() {
-        return Err(Error::Conflict(format!("execution {id} is already {}", row.state().as_str())));
-    }
-    let row = executions::request_cancel(&state.db, &id)
-        .await?
-        .ok_or_else(|| Error::not_found(format!("execution {id:?}")))?;
-    Ok(Json(row.to_api()))
+    Ok(Json(crate::executions::cancel(&state, &caller, &id).await?.to_api()))
 }
 
 /// Downloads the output notebook.
@@ -178,12 +149,7 @@ async fn download_output(
     caller: UserCaller,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let (row, _) = visible_execution(&state, &caller, &id, Role::Viewer).await?;
-    let missing =
-        || Error::not_found(format!("output notebook of {id} (the execution has not stored one yet)"));
-    row.output_key.as_ref().ok_or_else(missing)?;
-    let bytes = state.artifacts.get(&ArtifactKey::Output(row.id.clone())).await?.ok_or_else(missing)?;
-    let name = format!("{}.ipynb", row.id);
+    let (name, bytes) = crate::executions::output(&state, &caller, &id).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/x-ipynb+json".to_owned()),

@@ -12,7 +12,6 @@ use super::error::ApiResult;
 use super::extract::{Json, Path};
 use crate::auth::UserCaller;
 use crate::auth::access::require_role;
-use crate::error::Error;
 use crate::secrets;
 use crate::state::AppState;
 
@@ -44,11 +43,7 @@ async fn set_secret(
     Json(input): Json<SetSecret>,
 ) -> ApiResult<StatusCode> {
     let access = require_role(&state.db, &project, &caller, Role::Owner).await?;
-    secrets::check_name(&name)?;
-    if input.value.len() > 64 * 1024 {
-        return Err(Error::TooLarge("a secret value may hold at most 64 KiB".into()));
-    }
-    secrets::write_secret(&state, &access.project_id, &name, &input.value).await?;
+    secrets::set(&state, &access.project_id, &name, &input.value).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -79,3 +79,20 @@ pub async fn logout(state: &AppState, token: &str) -> Result<()> {
         Err(Error::Unauthorized("the refresh token is invalid".into()))
     }
 }
+
+/// The user of a browser session, whose cookie holds the refresh token of a web login. The
+/// token is checked as a refresh would check it (unknown, used, revoked or expired: no
+/// session; a disabled user: no session) but not rotated: a page and its event stream arrive
+/// together, and rotating on each would make the second look like a replay and revoke the
+/// login. A logout revokes it like any refresh token.
+pub async fn resume(state: &AppState, token: &str) -> Result<Option<UserRow>> {
+    let Some(row) =
+        crate::store::tokens::refresh_by_hash(&state.db, &super::caller::token_hash(token)).await?
+    else {
+        return Ok(None);
+    };
+    if row.used_at.is_some() || row.revoked_at.is_some() || row.expires_at <= crate::db::now_ms() {
+        return Ok(None);
+    }
+    Ok(users::by_id(&state.db, &row.user_id).await?.filter(|user| !user.disabled))
+}

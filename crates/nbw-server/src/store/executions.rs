@@ -212,3 +212,83 @@ pub async fn request_cancel(db: &Db, id: &str) -> Result<Option<ExecutionRow>, s
     })?;
     get(db, id).await
 }
+
+/// An execution with the names a list shows beside it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ListedExecution {
+    /// The execution.
+    #[sqlx(flatten)]
+    pub row: ExecutionRow,
+    /// Its project's name.
+    pub project_name: String,
+    /// Its workflow's name, if it runs a workflow that still exists.
+    pub workflow_name: Option<String>,
+}
+
+/// Filters of the history across the projects a user is a member of.
+#[derive(Debug, Clone, Default)]
+pub struct MemberFilter {
+    /// The member (required): only their projects' executions.
+    pub user_id: String,
+    /// Project id.
+    pub project_id: Option<String>,
+    /// Workflow id.
+    pub workflow_id: Option<String>,
+    /// State name.
+    pub state: Option<String>,
+    /// Only failed, timed out and lost executions.
+    pub failures: bool,
+    /// Origin prefix (`web`, `cli`, `sch`, `pip`, `rty`).
+    pub origin: Option<String>,
+    /// Created at or after (ms).
+    pub since: Option<i64>,
+    /// Created before (ms).
+    pub until: Option<i64>,
+    /// Continue after this `(created_at, id)`.
+    pub after: Option<(i64, String)>,
+    /// Page size.
+    pub limit: i64,
+}
+
+/// Executions of the member's projects matching `filter`, newest first: a keyset page on
+/// `(created_at, id)` (index `executions_created`), never an OFFSET, so page 1,000 costs what
+/// page 1 does.
+pub async fn list_for_member(db: &Db, filter: &MemberFilter) -> Result<Vec<ListedExecution>, sqlx::Error> {
+    let sql = "SELECT e.*, p.name AS project_name, w.name AS workflow_name FROM executions e \
+               JOIN members m ON m.project_id = e.project_id AND m.user_id = $1 \
+               JOIN projects p ON p.id = e.project_id \
+               LEFT JOIN workflows w ON w.id = e.workflow_id \
+               WHERE ($2 IS NULL OR e.project_id = $2) \
+               AND ($3 IS NULL OR e.workflow_id = $3) \
+               AND ($4 IS NULL OR e.state = $4) \
+               AND ($5 = FALSE OR e.state IN ('failed', 'timed_out', 'lost')) \
+               AND ($6 IS NULL OR e.origin = $6) \
+               AND ($7 IS NULL OR e.created_at >= $7) \
+               AND ($8 IS NULL OR e.created_at < $8) \
+               AND ($9 IS NULL OR e.created_at < $9 OR (e.created_at = $9 AND e.id < $10)) \
+               ORDER BY e.created_at DESC, e.id DESC LIMIT $11";
+    let (after_at, after_id) = match &filter.after {
+        Some((at, id)) => (Some(*at), Some(id.clone())),
+        None => (None, None),
+    };
+    on_db!(db, pool => sqlx::query_as(sql)
+        .bind(&filter.user_id).bind(&filter.project_id).bind(&filter.workflow_id).bind(&filter.state)
+        .bind(filter.failures).bind(&filter.origin).bind(filter.since).bind(filter.until)
+        .bind(after_at).bind(after_id).bind(filter.limit)
+        .fetch_all(pool).await)
+}
+
+/// The project's last `limit` runtime builds (executions whose spec has a `build`), newest
+/// first; their logs are their event streams.
+pub async fn builds(db: &Db, project_id: &str, limit: i64) -> Result<Vec<ExecutionRow>, sqlx::Error> {
+    let sql = "SELECT * FROM executions WHERE project_id = $1 AND spec LIKE '%\"build\":{%' \
+               ORDER BY created_at DESC, id DESC LIMIT $2";
+    on_db!(db, pool => sqlx::query_as(sql).bind(project_id).bind(limit).fetch_all(pool).await)
+}
+
+/// The retry that followed execution `id`, if one was queued.
+pub async fn next_attempt(db: &Db, id: &str) -> Result<Option<String>, sqlx::Error> {
+    let sql = "SELECT id FROM executions WHERE previous_attempt_id = $1 ORDER BY created_at LIMIT 1";
+    let row: Option<(String,)> = on_db!(db, pool => sqlx::query_as(sql).bind(id).fetch_optional(pool).await)?;
+    Ok(row.map(|(id,)| id))
+}
