@@ -143,6 +143,20 @@ impl Browser {
         self.find(selector).await.text().await.unwrap_or_else(|e| panic!("text of {selector:?}: {e}"))
     }
 
+    /// The visible text of the body of the frame (`<iframe>`) matching `selector`; the browser
+    /// is back in the top page afterwards.
+    pub async fn frame_text(&self, selector: &str) -> String {
+        let frame = self.find(selector).await;
+        frame.enter_frame().await.unwrap_or_else(|e| panic!("entering frame {selector:?}: {e}"));
+        let body = self.client.find(Locator::Css("body")).await;
+        let text = match body {
+            Ok(body) => body.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        self.client.enter_parent_frame().await.expect("back to the top page");
+        text
+    }
+
     /// Runs `script` (a function body: `return ...`) in the page; returns its value.
     pub async fn js(&self, script: &str) -> Value {
         self.client.execute(script, vec![]).await.unwrap_or_else(|e| panic!("running {script:?}: {e}"))
