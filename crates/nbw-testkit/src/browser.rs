@@ -35,14 +35,12 @@ pub struct Browser {
 /// chromium and chromedriver, from `NBW_CHROMIUM` / `NBW_CHROMEDRIVER` (printed by
 /// `scripts/setup-chromium.sh`), else from `PATH`.
 fn binaries() -> Result<(PathBuf, PathBuf), String> {
-    let find = |var: &str, name: &str| {
-        std::env::var_os(var)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-            .or_else(|| on_path(name))
-            .filter(|path| path.exists())
-            .ok_or_else(|| format!("no {name} ({var} unset and none on PATH)"))
-    };
+    let find =
+        |var: &str, name: &str| match std::env::var_os(var).filter(|v| !v.is_empty()).map(PathBuf::from) {
+            Some(path) if path.exists() => Ok(path),
+            Some(path) => Err(format!("{var}={} does not exist", path.display())),
+            None => on_path(name).ok_or_else(|| format!("no {name} on PATH ({var} unset)")),
+        };
     Ok((find("NBW_CHROMIUM", "chromium")?, find("NBW_CHROMEDRIVER", "chromedriver")?))
 }
 
@@ -233,14 +231,23 @@ fn chromium_args(profile: &Path) -> Vec<String> {
 }
 
 /// Sizes the window so that the viewport is [`WINDOW`]: headless Chromium still counts a
-/// toolbar's height in `--window-size`.
+/// toolbar's height in `--window-size`. Checked, and tried again while the window settles.
 async fn fit_viewport(client: &Client) {
-    let frame = client
-        .execute("return [outerWidth - innerWidth, outerHeight - innerHeight];", vec![])
-        .await
-        .expect("reading the window's frame");
-    let extra = |i: usize| frame[i].as_u64().and_then(|v| u32::try_from(v).ok()).unwrap_or(0);
-    client.set_window_size(WINDOW.0 + extra(0), WINDOW.1 + extra(1)).await.expect("sizing the window");
+    let script = "return [innerWidth, innerHeight, outerWidth - innerWidth, outerHeight - innerHeight];";
+    let mut last = Value::Null;
+    for _ in 0..10 {
+        let sizes = client.execute(script, vec![]).await.expect("reading the window's size");
+        let at = |i: usize| sizes[i].as_u64().and_then(|v| u32::try_from(v).ok()).unwrap_or(0);
+        if (at(0), at(1)) == WINDOW {
+            return;
+        }
+        client.set_window_size(WINDOW.0 + at(2), WINDOW.1 + at(3)).await.expect("sizing the window");
+        last = sizes;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "the viewport did not become {WINDOW:?}: [inner width, inner height, frame width, frame height] = {last}"
+    );
 }
 
 /// chromedriver on `port`, in a process group of its own (so that dropping the browser can kill
