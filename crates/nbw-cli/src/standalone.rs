@@ -102,6 +102,7 @@ async fn ensure_admin(admin: Admin<'_>) -> anyhow::Result<Option<String>> {
 fn announce(url: &str, password: Option<&str>, example: bool) {
     println!();
     println!("nbw standalone is running at {url}");
+    println!("  open {url} in a browser and log in (the web UI)");
     println!("  API and its documentation: {url}/v1/docs");
     match password {
         Some(password) => println!("  log in as admin with password {password}   (shown once: keep it)"),
@@ -110,7 +111,7 @@ fn announce(url: &str, password: Option<&str>, example: bool) {
     println!("  from a terminal: nbw login {url}");
     if example {
         println!("  example project: workflows `welcome` and `fails-on-purpose` fire every minute;");
-        println!("  history: GET {url}/v1/projects/example/executions");
+        println!("  its runs: {url}/projects/example");
     }
     println!("Stop with Ctrl-C.");
 }

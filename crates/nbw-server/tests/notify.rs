@@ -242,9 +242,9 @@ both_backends!(each_channel_gets_its_payload_for_success_and_failure, |backend| 
     assert_eq!(receiver.hits("ok-discord").len(), 1);
     assert_eq!(receiver.hits("ok-hook").len(), 1);
 
-    // The generic webhook: every field, links on the public URL.
+    // The generic webhook: every field, links to the web UI's pages on the public URL.
     let hook = &receiver.hits("ok-hook")[0].body;
-    let base = "https://nbw.example.org/v1/executions";
+    let base = "https://nbw.example.org/executions";
     assert_eq!(hook["execution_id"], good.id);
     assert_eq!(hook["project"], "sales");
     assert_eq!(hook["workflow"], "nightly");
@@ -253,7 +253,8 @@ both_backends!(each_channel_gets_its_payload_for_success_and_failure, |backend| 
     assert_eq!(hook["message"], Value::Null);
     assert_eq!(hook["failed_cell"], Value::Null);
     assert_eq!(hook["execution_url"], format!("{base}/{}", good.id));
-    assert_eq!(hook["output_url"], format!("{base}/{}/output", good.id));
+    assert_eq!(hook["output_url"], format!("{base}/{}/download", good.id));
+    assert_eq!(hook["api_url"], format!("https://nbw.example.org/v1/executions/{}", good.id));
 
     // Slack: text plus mrkdwn blocks; the failure names the cell, its source and the error.
     let slack: Vec<Value> = receiver.hits("ok-slack").into_iter().map(|h| h.body).collect();
@@ -266,7 +267,8 @@ both_backends!(each_channel_gets_its_payload_for_success_and_failure, |backend| 
     for expected in ["mrkdwn", "ZeroDivisionError: division by zero", "*Failing cell 2*", "total = 1 / 0"] {
         assert!(text.contains(expected), "{expected:?} missing from {text}");
     }
-    assert!(text.contains(&format!("<{base}/{}/output|Output notebook>", bad.id)), "{text}");
+    assert!(text.contains(&format!("<{base}/{}/download|Output notebook>", bad.id)), "{text}");
+    assert!(text.contains(&format!("<{base}/{}|Execution {}>", bad.id, bad.id)), "{text}");
 
     // Discord: content plus an embed, mentions off.
     let discord = &receiver.hits("ok-discord")[0].body;
@@ -275,7 +277,7 @@ both_backends!(each_channel_gets_its_payload_for_success_and_failure, |backend| 
     let embed = &discord["embeds"][0];
     assert_eq!(embed["url"], format!("{base}/{}", bad.id));
     let fields = embed["fields"].to_string();
-    for expected in ["ZeroDivisionError: division by zero", "Failing cell 2", "total = 1 / 0", "/output"] {
+    for expected in ["ZeroDivisionError: division by zero", "Failing cell 2", "total = 1 / 0", "/download"] {
         assert!(fields.contains(expected), "{expected:?} missing from {fields}");
     }
 

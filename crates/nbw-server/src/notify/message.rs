@@ -18,8 +18,12 @@ pub(super) struct Facts {
     message: Option<String>,
     failed_cell: Option<u64>,
     failed_source: Option<String>,
+    /// The output notebook's download on the web UI.
     output_url: Option<String>,
+    /// The execution's page on the web UI: what a person clicks.
     execution_url: String,
+    /// The execution in the API (JSON), for a webhook's program.
+    api_url: String,
     attempt: u32,
     finished_at: Option<DateTime<Utc>>,
 }
@@ -36,7 +40,7 @@ impl Facts {
             let (start, end) = (execution.started_at?, execution.finished_at?);
             Some((end - start).num_milliseconds().max(0) as f64)
         });
-        let execution_url = format!("{public_url}/v1/executions/{}", execution.id);
+        let execution_url = format!("{public_url}/executions/{}", execution.id);
         Facts {
             execution_id: execution.id.clone(),
             project: project.to_owned(),
@@ -47,8 +51,9 @@ impl Facts {
             message: result.and_then(|r| r.message.clone()),
             failed_cell: result.and_then(|r| r.failed_cell),
             failed_source: result.and_then(|r| r.failed_source.clone()),
-            output_url: execution.has_output.then(|| format!("{execution_url}/output")),
+            output_url: execution.has_output.then(|| format!("{execution_url}/download")),
             execution_url,
+            api_url: format!("{public_url}/v1/executions/{}", execution.id),
             attempt: execution.attempt,
             finished_at: execution.finished_at,
         }
@@ -233,6 +238,7 @@ fn webhook(facts: &Facts) -> Value {
         "failed_source": facts.failed_source,
         "output_url": facts.output_url,
         "execution_url": facts.execution_url,
+        "api_url": facts.api_url,
         "finished_at": facts.finished_at,
     })
 }
@@ -252,8 +258,9 @@ mod tests {
             message: Some("ZeroDivisionError: <!channel> & co".into()),
             failed_cell: Some(3),
             failed_source: Some("x = 1 / 0\n```".into()),
-            output_url: Some("http://h/v1/executions/sch.abc/output".into()),
-            execution_url: "http://h/v1/executions/sch.abc".into(),
+            output_url: Some("http://h/executions/sch.abc/download".into()),
+            execution_url: "http://h/executions/sch.abc".into(),
+            api_url: "http://h/v1/executions/sch.abc".into(),
             attempt: 1,
             finished_at: None,
         }
@@ -267,7 +274,11 @@ mod tests {
         assert!(text.contains("&lt;!channel&gt; &amp; co"), "{text}");
         assert!(!text.contains("<!channel>"));
         assert!(text.contains("*Failing cell 3*"));
-        assert!(text.contains("<http://h/v1/executions/sch.abc/output|Output notebook>"));
+        assert!(text.contains("<http://h/executions/sch.abc/download|Output notebook>"));
+        assert!(
+            text.contains("<http://h/executions/sch.abc|Execution sch.abc>"),
+            "the page is linked: {text}"
+        );
         let error_block = body["blocks"][3]["text"]["text"].as_str().unwrap();
         assert!(error_block.ends_with("```") && error_block.matches("```").count() == 2, "{error_block}");
     }

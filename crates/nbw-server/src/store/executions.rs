@@ -250,32 +250,83 @@ pub struct MemberFilter {
     pub limit: i64,
 }
 
+/// A bound value of a query built at run time.
+enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+/// The WHERE clause of `filter` (only the filters it sets, so each stays a plain comparison an
+/// index can serve) and its arguments, numbered after the member's `$1`: each condition names
+/// its own values `?1`, `?2`, renumbered as they are appended.
+fn member_conditions(filter: &MemberFilter) -> (String, Vec<Arg>) {
+    let mut sql = String::new();
+    let mut args = vec![Arg::Text(filter.user_id.clone())];
+    let mut push = |condition: &str, values: Vec<Arg>| {
+        let mut condition = condition.to_owned();
+        for (i, value) in values.into_iter().enumerate() {
+            args.push(value);
+            condition = condition.replace(&format!("?{}", i + 1), &format!("${}", args.len()));
+        }
+        sql.push_str(" AND ");
+        sql.push_str(&condition);
+    };
+    let text = |value: &Option<String>| value.clone().map(Arg::Text);
+    for (column, value) in [
+        ("e.project_id", &filter.project_id),
+        ("e.workflow_id", &filter.workflow_id),
+        ("e.state", &filter.state),
+        ("e.origin", &filter.origin),
+    ] {
+        if let Some(value) = text(value) {
+            push(&format!("{column} = ?1"), vec![value]);
+        }
+    }
+    if filter.failures {
+        push("e.state IN ('failed', 'timed_out', 'lost')", Vec::new());
+    }
+    if let Some(since) = filter.since {
+        push("e.created_at >= ?1", vec![Arg::Int(since)]);
+    }
+    if let Some(until) = filter.until {
+        push("e.created_at < ?1", vec![Arg::Int(until)]);
+    }
+    if let Some((at, id)) = &filter.after {
+        // Written out rather than as a row value, so both planners see a range on created_at.
+        push(
+            "(e.created_at < ?1 OR (e.created_at = ?1 AND e.id < ?2))",
+            vec![Arg::Int(*at), Arg::Text(id.clone())],
+        );
+    }
+    (sql, args)
+}
+
 /// Executions of the member's projects matching `filter`, newest first: a keyset page on
-/// `(created_at, id)` (index `executions_created`), never an OFFSET, so page 1,000 costs what
+/// `(created_at, id)` (indexes `executions_created`, and `executions_state_created` and
+/// `executions_origin_created` for those filters), never an OFFSET, so page 1,000 costs what
 /// page 1 does.
 pub async fn list_for_member(db: &Db, filter: &MemberFilter) -> Result<Vec<ListedExecution>, sqlx::Error> {
-    let sql = "SELECT e.*, p.name AS project_name, w.name AS workflow_name FROM executions e \
-               JOIN members m ON m.project_id = e.project_id AND m.user_id = $1 \
-               JOIN projects p ON p.id = e.project_id \
-               LEFT JOIN workflows w ON w.id = e.workflow_id \
-               WHERE ($2 IS NULL OR e.project_id = $2) \
-               AND ($3 IS NULL OR e.workflow_id = $3) \
-               AND ($4 IS NULL OR e.state = $4) \
-               AND ($5 = FALSE OR e.state IN ('failed', 'timed_out', 'lost')) \
-               AND ($6 IS NULL OR e.origin = $6) \
-               AND ($7 IS NULL OR e.created_at >= $7) \
-               AND ($8 IS NULL OR e.created_at < $8) \
-               AND ($9 IS NULL OR e.created_at < $9 OR (e.created_at = $9 AND e.id < $10)) \
-               ORDER BY e.created_at DESC, e.id DESC LIMIT $11";
-    let (after_at, after_id) = match &filter.after {
-        Some((at, id)) => (Some(*at), Some(id.clone())),
-        None => (None, None),
-    };
-    on_db!(db, pool => sqlx::query_as(sql)
-        .bind(&filter.user_id).bind(&filter.project_id).bind(&filter.workflow_id).bind(&filter.state)
-        .bind(filter.failures).bind(&filter.origin).bind(filter.since).bind(filter.until)
-        .bind(after_at).bind(after_id).bind(filter.limit)
-        .fetch_all(pool).await)
+    let (conditions, args) = member_conditions(filter);
+    let sql = format!(
+        "SELECT e.*, p.name AS project_name, w.name AS workflow_name FROM executions e \
+         JOIN members m ON m.project_id = e.project_id AND m.user_id = $1 \
+         JOIN projects p ON p.id = e.project_id \
+         LEFT JOIN workflows w ON w.id = e.workflow_id \
+         WHERE TRUE{conditions} ORDER BY e.created_at DESC, e.id DESC LIMIT {}",
+        filter.limit.max(1)
+    );
+    on_db!(db, pool => {
+        // Safe: the text is this function's own columns and numbered placeholders; every value
+        // is bound.
+        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+        for arg in &args {
+            query = match arg {
+                Arg::Text(text) => query.bind(text),
+                Arg::Int(number) => query.bind(number),
+            };
+        }
+        query.fetch_all(pool).await
+    })
 }
 
 /// The project's last `limit` runtime builds (executions whose spec has a `build`), newest
@@ -291,4 +342,26 @@ pub async fn next_attempt(db: &Db, id: &str) -> Result<Option<String>, sqlx::Err
     let sql = "SELECT id FROM executions WHERE previous_attempt_id = $1 ORDER BY created_at LIMIT 1";
     let row: Option<(String,)> = on_db!(db, pool => sqlx::query_as(sql).bind(id).fetch_optional(pool).await)?;
     Ok(row.map(|(id,)| id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn member_filters_number_their_placeholders_in_order() {
+        let filter = MemberFilter {
+            user_id: "u".into(),
+            state: Some("failed".into()),
+            since: Some(5),
+            after: Some((9, "x".into())),
+            ..Default::default()
+        };
+        let (sql, args) = member_conditions(&filter);
+        assert_eq!(
+            sql,
+            " AND e.state = $2 AND e.created_at >= $3 AND (e.created_at < $4 OR (e.created_at = $4 AND e.id < $5))"
+        );
+        assert_eq!(args.len(), 5);
+    }
 }

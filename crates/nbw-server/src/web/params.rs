@@ -195,6 +195,7 @@ pub fn read(fields: &mut [Field], form: &Fields) -> Option<Parameters> {
         };
         field.value = text.to_owned();
         field.checked = field.input == Input::Checkbox && matches!(text, "true" | "on");
+        field.error = None;
         match parse(field.input, text) {
             Ok(value) => {
                 parameters.insert(field.name.clone(), value);
