@@ -147,6 +147,12 @@ async fn login_run_and_rendered_notebook(test: &str, postgres: bool) {
     browser.goto(&format!("{}/projects/demo/workflows/report", server.base)).await;
     browser.find("form#run-now").await;
     browser.screenshot("workflow").await;
+    let n = "document.querySelector(\"form#run-now [name='p.n']\")";
+    assert_eq!(
+        browser.js(&format!("return {n}.type;")).await,
+        json!("number"),
+        "an int parameter has a number input"
+    );
     browser.fill("form#run-now [name='p.n']", "7").await;
     browser.fill("form#run-now [name='p.who']", "nbw ui").await;
     browser.click("form#run-now button[type=submit]").await;
