@@ -23,6 +23,9 @@ if [ -n "${NBW_TEST_PG_DIR:-}" ]; then
   trap 'scripts/setup-postgres.sh stop "$NBW_TEST_PG_DIR"' EXIT
 fi
 
+echo "== Chromium and chromedriver for the web UI's browser tests (Debian's packages)"
+eval "$(scripts/setup-chromium.sh)"
+
 echo "== Docker test base image (Debian + Python + ipykernel, built from Debian packages, cached by tag)"
 # Docker tests fail rather than skip under CI; on a laptop without Docker they skip with a notice.
 if docker version >/dev/null 2>&1; then

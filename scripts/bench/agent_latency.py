@@ -4,18 +4,18 @@ a cold agent and with a warm kernel pool, against papermill on the same notebook
 Usage: agent_latency.py --nbw PATH [--runs N] [--markdown FILE]
 """
 import argparse
-import io
 import json
 import os
 import socket
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 
 import requests
+
+import bundles
 
 NOTEBOOK = {
     "nbformat": 4,
@@ -32,16 +32,6 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def bundle():
-    data = json.dumps(NOTEBOOK).encode()
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-        info = tarfile.TarInfo("nb.ipynb")
-        info.size = len(data)
-        tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
 
 
 class Server:
@@ -64,7 +54,7 @@ class Server:
         tokens = self.http.post(self.base + "/v1/auth/login", json={"username": "admin", "password": "benchmark password"}).json()
         self.http.headers["Authorization"] = "Bearer " + tokens["access_token"]
         self.post("/v1/projects", {"name": "bench"})
-        r = self.http.post(self.base + "/v1/projects/bench/bundles?version=v1", data=bundle())
+        r = self.http.post(self.base + "/v1/projects/bench/bundles?version=v1", data=bundles.one_notebook(NOTEBOOK))
         r.raise_for_status()
 
     def post(self, path, body):

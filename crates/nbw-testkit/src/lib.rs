@@ -9,12 +9,16 @@
 //!   else it is skipped with a notice), [`docker_base_image`] to build on, [`LabelledImages`]
 //!   to clean up;
 //! - [`S3Server`]: a local S3-compatible server (moto) for object store tests, [`FileServer`]
-//!   for plain HTTP.
+//!   for plain HTTP;
+//! - [`Browser`]: a headless Chromium over WebDriver for the web UI's tests (without one it
+//!   fails under `CI`, else it is skipped with a notice), with screenshots under
+//!   [`screenshot_dir`].
 //!
 //! ```
 //! let nb = nbw_testkit::notebook(&[("x = 1", &["parameters"]), ("print(x)", &[])]);
 //! assert_eq!(nb["cells"][0]["metadata"]["tags"][0], "parameters");
 //! ```
+mod browser;
 mod docker;
 mod servers;
 
@@ -22,6 +26,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
+pub use browser::{Browser, WINDOW, screenshot_dir};
 pub use docker::{DOCKER_BASE_IMAGE, LabelledImages, docker_base_image, docker_or_skip, docker_run};
 pub use servers::{FileServer, S3Server};
 

@@ -16,3 +16,4 @@ mod papermill_flags;
 mod run;
 mod runtime;
 mod server_admin;
+mod ui;
