@@ -119,7 +119,7 @@ pub async fn heartbeat(
         }
     }
     store::touch_agent(&state.db, &agent.agent_id, now).await?;
-    Ok(HeartbeatResponse { cancel, abandon, lease_until: to_time(lease_until) })
+    Ok(HeartbeatResponse { cancel, abandon, lease_until: to_time(lease_until), remove_volumes: Vec::new() })
 }
 
 /// The execution `id`, which `agent` must hold (running, on this agent): 404 when it never held
@@ -316,6 +316,8 @@ async fn finished(state: &AppState, row: ExecutionRow, retry: Option<Retry>) -> 
 /// queues a retry. Returns how many it marked.
 pub async fn reap(state: &AppState, now: i64) -> Result<usize> {
     let result = serde_json::to_string(&ExecutionResult {
+        values: None,
+        values_error: None,
         state: ExecutionState::Lost,
         message: Some(LOST_MESSAGE.into()),
         failed_cell: None,

@@ -137,6 +137,7 @@ pub async fn workflow_spec(
         cell_timeout_secs: spec.cell_timeout_secs,
         retries: spec.retries.clone(),
         notifications: spec.notifications.clone(),
+        step: None,
     })
 }
 
@@ -248,6 +249,7 @@ pub async fn run_notebook(
         cell_timeout_secs: None,
         retries: Default::default(),
         notifications: Vec::new(),
+        step: None,
     };
     let request = Enqueue {
         project_id: project_id.to_owned(),
