@@ -139,3 +139,57 @@ both_backends!(a_scheduled_fire_creates_one_run_with_two_servers, |backend| asyn
     assert!(pipeline["next_fire_at"].as_str().unwrap() > now.to_rfc3339().as_str(), "{pipeline}");
     assert_eq!(tick(&f.server.state, now).await.unwrap().fired, 0, "the fire time moved on");
 });
+
+/// The whole event stream of run `id` (it closes once the run ended), resuming after `last`.
+async fn stream(f: &Fixture, id: &str, last: Option<&str>) -> reqwest::Response {
+    let url = format!("{}/v1/projects/sales/pipeline-runs/{id}/events", f.server.base);
+    let mut request = f.server.http.get(url).bearer_auth(&f.owner);
+    if let Some(last) = last {
+        request = request.header("Last-Event-ID", last);
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    response
+}
+
+/// The `(id, event, data)` of each event of a stream's text.
+fn parse(text: &str) -> Vec<(String, String, Value)> {
+    text.split("\n\n")
+        .filter_map(|block| {
+            let field =
+                |name: &str| block.lines().find_map(|l| l.strip_prefix(name)).map(|v| v.trim().to_owned());
+            Some((field("id:")?, field("event:")?, serde_json::from_str(&field("data:")?).ok()?))
+        })
+        .collect()
+}
+
+both_backends!(the_event_stream_follows_the_steps_and_ends_with_the_run, |backend| async move {
+    let f = Fixture::new(backend).await;
+    let p = f.project("sales").await;
+    let agent = f.agent("a1", json!({})).await;
+    define(&f, &p, "seq", json!({"steps": [step("a", &[]), step("b", &[])]})).await;
+    let id = run(&f, &p, "seq", json!({})).await["id"].as_str().unwrap().to_owned();
+    let live = stream(&f, &id, None).await;
+    let reading = tokio::spawn(async move { live.text().await.unwrap() });
+    for _ in 0..2 {
+        let (execution, _) = claim_step(&f, &agent).await.unwrap();
+        finish(&f, &agent, &execution, "succeeded", Value::Null).await;
+    }
+    let text = tokio::time::timeout(std::time::Duration::from_secs(10), reading)
+        .await
+        .expect("the stream closes")
+        .unwrap();
+    let events = parse(&text);
+    let (last_id, kind, data) = events.last().unwrap().clone();
+    assert_eq!((kind.as_str(), data["state"].as_str()), ("run_end", Some("succeeded")), "{text}");
+    let b_done = events
+        .iter()
+        .any(|(_, kind, data)| kind == "step" && data["name"] == "b" && data["state"] == "succeeded");
+    assert!(b_done, "{text}");
+
+    let resumed = parse(&stream(&f, &id, Some(&last_id)).await.text().await.unwrap());
+    assert_eq!(resumed.len(), 1, "after the last event, only the end: {resumed:?}");
+    let stranger = f.server.user("sam", false).await;
+    let path = format!("/v1/projects/sales/pipeline-runs/{id}/events");
+    assert_eq!(f.server.get(&path, &stranger).await.0, StatusCode::NOT_FOUND);
+});

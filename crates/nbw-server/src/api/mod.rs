@@ -26,6 +26,7 @@ pub mod events;
 pub mod executions;
 pub mod extract;
 pub mod health;
+mod pipeline_events;
 pub mod pipelines;
 pub mod projects;
 pub mod runtimes;
@@ -42,6 +43,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(bundles::routes())
         .merge(workflows::routes())
         .merge(pipelines::routes())
+        .merge(pipeline_events::routes())
         .merge(executions::routes())
         .merge(secrets::routes())
         .merge(runtimes::routes())
