@@ -193,3 +193,17 @@ both_backends!(the_event_stream_follows_the_steps_and_ends_with_the_run, |backen
     let path = format!("/v1/projects/sales/pipeline-runs/{id}/events");
     assert_eq!(f.server.get(&path, &stranger).await.0, StatusCode::NOT_FOUND);
 });
+
+both_backends!(cancelling_a_queued_steps_execution_ends_the_step, |backend| async move {
+    let f = Fixture::new(backend).await;
+    let p = f.project("sales").await;
+    define(&f, &p, "seq", json!({"steps": [step("a", &[]), step("b", &[])]})).await;
+    let started = run(&f, &p, "seq", json!({})).await;
+    let id = started["id"].as_str().unwrap();
+    let execution = started["steps"][0]["execution_id"].as_str().unwrap();
+    let (status, body) =
+        f.server.post(&format!("/v1/executions/{execution}/cancel"), &f.owner, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(step_states(&f, &p, id).await, ["a=cancelled", "b=skipped"]);
+    assert_eq!(get_run(&f, &p, id).await["state"], "failed");
+});

@@ -167,7 +167,12 @@ async fn cancel_execution(
     let row = executions::request_cancel(&state.db, &id)
         .await?
         .ok_or_else(|| Error::not_found(format!("execution {id:?}")))?;
-    Ok(Json(row.to_api()))
+    let execution = row.to_api();
+    // A queued execution ends here, not through an agent: its pipeline step ends with it.
+    if execution.state.is_final() {
+        crate::pipelines::progress::step_ended(&state, &execution, None).await?;
+    }
+    Ok(Json(execution))
 }
 
 /// Downloads the output notebook.
