@@ -236,3 +236,28 @@ both_backends!(run_overrides_name_known_steps, |backend| async move {
     run(&f, &p, "seq", json!({"parameters": {"a": {"x": 1}}})).await;
     assert_eq!(f.claim(&agent, 0).await["execution"]["spec"]["parameters"]["x"], 1);
 });
+
+both_backends!(a_failed_step_with_retries_follows_its_retry_and_the_run_goes_on, |backend| async move {
+    let f = Fixture::new(backend).await;
+    let p = f.project("sales").await;
+    let agent = f.agent("a1", json!({})).await;
+    let mut flaky = step("flaky", &[]);
+    flaky["retries"] = json!({"max": 1, "backoff": 1});
+    define(&f, &p, "seq", json!({"steps": [flaky, step("next", &[])]})).await;
+    let id = run(&f, &p, "seq", json!({})).await["id"].as_str().unwrap().to_owned();
+    let (first, _) = claim_step(&f, &agent).await.unwrap();
+    finish(&f, &agent, &first, "failed", Value::Null).await;
+    let steps = get_run(&f, &p, &id).await["steps"].clone();
+    assert_eq!(steps[0]["state"], "queued", "waiting for its retry: {steps}");
+    assert_eq!(get_run(&f, &p, &id).await["state"], "running");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await; // the backoff
+    let (retry, name) = claim_step(&f, &agent).await.expect("the retry");
+    assert_eq!(name, "flaky");
+    assert!(retry.starts_with("rty."), "{retry}");
+    assert_eq!(get_run(&f, &p, &id).await["steps"][0]["execution_id"], retry.as_str());
+    finish(&f, &agent, &retry, "succeeded", Value::Null).await;
+    let (next, name) = claim_step(&f, &agent).await.unwrap();
+    assert_eq!(name, "next");
+    finish(&f, &agent, &next, "succeeded", Value::Null).await;
+    assert_eq!(get_run(&f, &p, &id).await["state"], "succeeded");
+});
