@@ -62,7 +62,13 @@ pub async fn claim(state: &AppState, agent: &AgentCaller, wait: Duration) -> Res
             store::claim_next(&state.db, &agent.agent_id, &labels, now, now + lease_ms(state)).await?
         {
             let claim = claim_of(state, row, context, now)?;
-            crate::pipelines::progress::step_claimed(state, &claim.execution, &agent.agent_id).await?;
+            // The claim stands either way: the agent holds the lease, and answering an error
+            // would leave the execution to expire instead of running.
+            if let Err(e) =
+                crate::pipelines::progress::step_claimed(state, &claim.execution, &agent.agent_id).await
+            {
+                tracing::error!(execution = %claim.execution.id, error = %e, "recording a pipeline step's claim failed");
+            }
             return Ok(Some(claim));
         }
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
