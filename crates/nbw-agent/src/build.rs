@@ -64,6 +64,8 @@ pub async fn build_image(
     };
     let duration_ms = Some(started.elapsed().as_secs_f64() * 1000.0);
     let result = |state, message: Option<String>, image| ExecutionResult {
+        values: None,
+        values_error: None,
         state,
         message,
         failed_cell: None,

@@ -118,6 +118,8 @@ async fn report(
 
 fn failure(message: String) -> ExecutionResult {
     ExecutionResult {
+        values: None,
+        values_error: None,
         state: ExecutionState::Failed,
         message: Some(message),
         failed_cell: None,
@@ -247,6 +249,8 @@ fn summarize(outcome: Outcome, redactor: &Redactor) -> (ExecutionResult, Option<
         .and_then(serde_json::Value::as_f64)
         .map(|s| s * 1000.0);
     let result = ExecutionResult {
+        values: None,
+        values_error: None,
         state,
         message: outcome.message.as_deref().map(|m| redactor.text(m)),
         failed_cell: outcome.failed_cell.map(|c| c as u64),

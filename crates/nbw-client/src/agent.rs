@@ -43,7 +43,9 @@ impl AgentClient {
 
     /// Renews the leases of the running executions; learns which to cancel or abandon.
     pub async fn heartbeat(&self, running: Vec<String>) -> Result<HeartbeatResponse, ClientError> {
-        self.http.json(Method::POST, "/v1/agent/heartbeat", Some(&Heartbeat { running })).await
+        self.http
+            .json(Method::POST, "/v1/agent/heartbeat", Some(&Heartbeat { running, volumes: Vec::new() }))
+            .await
     }
 
     /// Sends a batch of events (re-sending a batch is harmless: sequence numbers dedupe).

@@ -128,6 +128,7 @@ async fn fill(db: &Db, count: usize) -> anyhow::Result<()> {
         cell_timeout_secs: None,
         retries: Default::default(),
         notifications: Vec::new(),
+        step: None,
     };
     for _ in 0..count {
         let new = NewExecution {

@@ -52,6 +52,7 @@ fn spec() -> String {
         cell_timeout_secs: None,
         retries: Default::default(),
         notifications: Vec::new(),
+        step: None,
     };
     serde_json::to_string(&spec).expect("specs serialize")
 }

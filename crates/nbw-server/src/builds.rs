@@ -48,6 +48,7 @@ pub async fn enqueue(
         // A failed build fails the same way again; the user fixes the Dockerfile and rebuilds.
         retries: RetryPolicy::default(),
         notifications: Vec::new(),
+        step: None,
     };
     let request = Enqueue {
         project_id: access.project_id.clone(),

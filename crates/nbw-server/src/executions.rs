@@ -40,9 +40,14 @@ pub async fn cancel(state: &AppState, caller: &UserCaller, id: &str) -> Result<E
     if row.state().is_final() {
         return Err(Error::Conflict(format!("execution {id} is already {}", row.state().as_str())));
     }
-    executions::request_cancel(&state.db, id)
+    let row = executions::request_cancel(&state.db, id)
         .await?
-        .ok_or_else(|| Error::not_found(format!("execution {id:?}")))
+        .ok_or_else(|| Error::not_found(format!("execution {id:?}")))?;
+    // A queued execution ends here, not through an agent: its pipeline step ends with it.
+    if row.state().is_final() {
+        crate::pipelines::progress::step_ended(state, &row.to_api(), None).await?;
+    }
+    Ok(row)
 }
 
 /// Queues a new run of what execution `id` ran (editors): the same bundle version, notebook,

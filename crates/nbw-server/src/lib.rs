@@ -40,6 +40,7 @@ pub mod auth;
 pub mod db;
 pub mod executions;
 pub mod notify;
+pub mod pipelines;
 pub mod queue;
 pub mod runs;
 pub mod scheduler;

@@ -130,6 +130,7 @@ pub async fn workflow_spec(
         cell_timeout_secs: spec.cell_timeout_secs,
         retries: spec.retries.clone(),
         notifications: spec.notifications.clone(),
+        step: None,
     })
 }
 
@@ -155,6 +156,12 @@ pub struct Enqueue {
 /// Queues an execution and wakes waiting agents. `None` when a scheduled fire happened already.
 pub async fn enqueue(state: &AppState, request: Enqueue) -> Result<Option<Execution>> {
     let id = request.origin.new_id();
+    enqueue_as(state, id, request).await
+}
+
+/// [`enqueue`] with the id chosen by the caller (a pipeline records a step's execution id
+/// before creating it).
+pub async fn enqueue_as(state: &AppState, id: String, request: Enqueue) -> Result<Option<Execution>> {
     let fire = match (request.fire_at, &request.workflow_id) {
         (Some(at), Some(workflow)) => Some((format!("{workflow}@{at}"), at)),
         _ => None,
@@ -241,6 +248,7 @@ pub async fn run_notebook(
         cell_timeout_secs: None,
         retries: Default::default(),
         notifications: Vec::new(),
+        step: None,
     };
     let request = Enqueue {
         project_id: project_id.to_owned(),

@@ -90,10 +90,7 @@ impl Browser {
             "browserName": "chrome",
             "goog:chromeOptions": {"binary": chromium, "args": chromium_args(profile.path())},
         });
-        let capabilities = match capabilities {
-            Value::Object(map) => map,
-            _ => unreachable!("a JSON object literal"),
-        };
+        let Value::Object(capabilities) = capabilities else { unreachable!("a JSON object literal") };
         let client = connect(port, capabilities).await;
         fit_viewport(&client).await;
         Browser { client, driver, shots, _profile: profile }

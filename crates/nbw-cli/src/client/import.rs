@@ -389,7 +389,13 @@ pub fn convert(dir: &Path) -> CliResult<Imported> {
             );
         }
     }
-    let spec = ProjectFile { project: name, description, runtimes, workflows: entries };
+    let spec = ProjectFile {
+        project: name,
+        description,
+        runtimes,
+        workflows: entries,
+        pipelines: Default::default(),
+    };
     Ok(Imported { source: source.to_owned(), version, spec, not_carried_over: notes.0 })
 }
 

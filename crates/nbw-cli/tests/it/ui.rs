@@ -5,9 +5,9 @@
 
 use std::time::Duration;
 
+use crate::support::{PASSWORD, Server, notebook};
 use nbw_testkit::Browser;
 use serde_json::{Value, json};
-use crate::support::{PASSWORD, Server, notebook};
 
 /// How long a run of the test notebooks may take, kernel start included.
 const RUN: Duration = Duration::from_secs(60);

@@ -84,6 +84,9 @@ pub struct ClaimResponse {
 pub struct Heartbeat {
     /// The executions the agent is running.
     pub running: Vec<String>,
+    /// The pipeline shared volumes the agent holds ([`super::SharedVolume::name`]).
+    #[serde(default)]
+    pub volumes: Vec<String>,
 }
 
 /// The answer to a heartbeat.
@@ -95,6 +98,10 @@ pub struct HeartbeatResponse {
     pub abandon: Vec<String>,
     /// The renewed lease.
     pub lease_until: DateTime<Utc>,
+    /// Shared volumes, among those the agent holds, whose pipeline run has ended (and whose
+    /// keep-on-failure time has passed): the agent removes them.
+    #[serde(default)]
+    pub remove_volumes: Vec<String>,
 }
 
 /// `POST /v1/agent/executions/{id}/events`.

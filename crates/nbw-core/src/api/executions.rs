@@ -8,6 +8,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::origin::Origin;
+use super::pipelines::StepContext;
 use super::runtimes::{BuildSpec, BuiltImage, ContainerImage};
 use super::workflows::{Notification, NotifyChannel, RetryPolicy};
 use crate::params::Parameters;
@@ -112,6 +113,9 @@ pub struct ExecutionSpec {
     /// Notifications.
     #[serde(default)]
     pub notifications: Vec<Notification>,
+    /// Set when it runs a step of a pipeline run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<StepContext>,
 }
 
 impl ExecutionSpec {
@@ -141,6 +145,15 @@ pub struct ExecutionResult {
     /// What a successful runtime build produced; the server registers it as a runtime version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<BuiltImage>,
+    /// The JSON object the notebook wrote to the file named by `NBW_RESULT` (every run gets
+    /// the variable; pipeline steps pass these values downstream).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Object)]
+    pub values: Option<Value>,
+    /// Why the `NBW_RESULT` file, present, could not be read as a JSON object (a later step
+    /// referencing these values fails with this reason).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values_error: Option<String>,
 }
 
 /// An execution.

@@ -5,7 +5,7 @@
 //!
 //! One module a family of routes: `auth` (users, roles, tokens), `projects` (members,
 //! bundles, secrets), `workflows` (schedules, retries, notifications), `executions`, `origin`
-//! (an execution id's prefix), `runtimes` (images and builds), `agents` (what agents call),
+//! (an execution id's prefix), `pipelines` (pipelines, their runs and steps), `runtimes` (images and builds), `agents` (what agents call),
 //! and `errors` (the error body). Every type is re-exported here.
 
 mod agents;
@@ -13,6 +13,7 @@ mod auth;
 mod errors;
 mod executions;
 mod origin;
+mod pipelines;
 mod projects;
 mod runtimes;
 mod workflows;
@@ -31,6 +32,10 @@ pub use executions::{
     RunWorkflow,
 };
 pub use origin::Origin;
+pub use pipelines::{
+    Pipeline, PipelineInput, PipelineRun, PipelineRunState, RerunPipeline, RunPipeline, SharedVolume,
+    StepContext, StepRun, StepRunState,
+};
 pub use projects::{Bundle, CreateProject, Member, Project, SecretName, SetMember, SetSecret};
 pub use runtimes::{
     BuildSpec, BuiltImage, ContainerImage, CreateBuild, DOCKER_LABEL, RegisterRuntime, Runtime,

@@ -7,6 +7,7 @@ use super::model::{ProjectFile, RuntimeEntry};
 use super::schedule::check_schedule;
 use crate::container::{self, Volume};
 use crate::names::{check_project_name, check_runtime_name, check_secret_name, check_workflow_name};
+use crate::pipeline::validate_pipelines;
 
 /// The run settings of a runtime's containers: volumes, limits, network, kernel command.
 fn check_container(runtime: &RuntimeEntry, report: &mut dyn FnMut(&str, String)) {
@@ -123,4 +124,35 @@ pub(super) fn check(spec: &ProjectFile, root: Option<&Path>, report: &mut dyn Fn
             }
         }
     }
+    check_pipelines(spec, root, report);
+}
+
+/// The pipelines' names and schedules here; their steps in [`validate_pipelines`]. A step's
+/// notebook must be in the project folder when the folder is known.
+fn check_pipelines(spec: &ProjectFile, root: Option<&Path>, report: &mut dyn FnMut(&[&str], String)) {
+    for (name, pipeline) in &spec.pipelines {
+        if check_workflow_name(name).is_err() {
+            report(
+                &["pipelines", name],
+                format!("pipeline name {name:?} is not valid: use 1 to 64 of letters, digits, '_', '.', '-'"),
+            );
+        }
+        if spec.workflows.contains_key(name) {
+            report(
+                &["pipelines", name],
+                format!("{name:?} names a workflow too: give the pipeline another name"),
+            );
+        }
+        if let Some(schedule) = &pipeline.schedule {
+            check_schedule(schedule, &mut |field, message| match field {
+                Some(field) => report(&["pipelines", name, "schedule", field], message),
+                None => report(&["pipelines", name, "schedule"], message),
+            });
+        }
+    }
+    let present: Option<Vec<String>> = root.map(|root| {
+        let notebooks = spec.pipelines.values().flat_map(|p| &p.steps).filter_map(|s| s.notebook.as_deref());
+        notebooks.filter(|n| root.join(n.trim()).is_file()).map(str::to_owned).collect()
+    });
+    validate_pipelines(&spec.pipelines, present.as_deref(), &spec.workflows, report);
 }

@@ -224,4 +224,28 @@ mod tests {
         assert!(e.problems[0].message.contains("notebooks/b.ipynb"), "{e}");
         std::fs::remove_dir_all(dir).unwrap();
     }
+
+    #[test]
+    fn pipelines_read_and_their_errors_name_the_pipeline_the_step_and_the_line() {
+        let spec = parse_ok(
+            "project: p\nworkflows:\n  clean: {notebook: c.ipynb}\npipelines:\n  daily:\n\
+             \x20   schedule: {cron: '0 6 * * *', timezone: Europe/Madrid}\n    shared_volume: true\n\
+             \x20   steps:\n      - {name: extract, notebook: e.ipynb, parameters: {day: '{{ scheduled_date }}'}}\n\
+             \x20     - {name: clean, workflow: clean, needs: [extract]}\n",
+        );
+        let input = spec.pipelines["daily"].to_input(Some("v2"));
+        assert_eq!(input.spec.steps.len(), 2);
+        assert_eq!(input.bundle_version.as_deref(), Some("v2"));
+        assert_eq!(input.spec.schedule.as_ref().unwrap().to_api().timezone.as_deref(), Some("Europe/Madrid"));
+        let text = "project: p\npipelines:\n  daily:\n    schedule: {cron: '0 99 * * *'}\n    steps:\n\
+                    \x20     - {name: a, notebook: a.ipynb, needs: [b]}\n      - {name: b, notebook: b.ipynb, needs: [a]}\n\
+                    \x20     - {name: c, workflow: nope}\n";
+        let e = parse_err(text);
+        let at: Vec<(Option<usize>, String)> =
+            e.problems.iter().map(|p| (p.line, p.message.clone())).collect();
+        assert!(at.iter().any(|(l, m)| *l == Some(4) && m.contains("cron")), "{e}");
+        assert!(at.iter().any(|(l, m)| *l == Some(6) && m.contains("cycle")), "{e}");
+        assert!(at.iter().any(|(l, m)| *l == Some(8) && m.contains("no workflow `nope`")), "{e}");
+        assert!(e.to_string().contains("pipeline `daily`"), "{e}");
+    }
 }

@@ -1,5 +1,6 @@
-//! The project file, `nbw.yaml`: what a project is (its name), how its runtimes are built, and
-//! which workflows run which notebooks, a map keyed by name like compose services.
+//! The project file, `nbw.yaml`: what a project is (its name), how its runtimes are built,
+//! which workflows run which notebooks, a map keyed by name like compose services, and which
+//! pipelines chain them ([`crate::pipeline`]).
 //!
 //! ```yaml
 //! project: sales                    # the project's name on the server
@@ -17,6 +18,11 @@
 //!     retries: 2
 //!     notifications:
 //!       - {channel: slack, url_secret: SLACK_WEBHOOK, on: [failure]}
+//! pipelines:
+//!   daily:
+//!     steps:
+//!       - {name: etl, workflow: nightly}
+//!       - {name: report, notebook: notebooks/report.ipynb, parameters: {rows: "{{ steps.etl.result.rows }}"}}
 //! ```
 //!
 //! [`load`] reads and checks a file; every problem names the file, the line and the column and

@@ -12,11 +12,12 @@ use super::retries::Retries;
 use super::schedule::ScheduleEntry;
 use super::seconds::Seconds;
 use crate::params::Parameters;
+use crate::pipeline::PipelineEntry;
 
 /// A whole `nbw.yaml`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(title = "nbw.yaml", description = "An nbw project: its name, runtimes and workflows.")]
+#[schemars(title = "nbw.yaml", description = "An nbw project: its name, runtimes, workflows and pipelines.")]
 pub struct ProjectFile {
     /// The project's name on the server: 1 to 64 of `a-z`, `0-9`, `_`, `-`, starting with a
     /// letter or digit.
@@ -32,6 +33,11 @@ pub struct ProjectFile {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     #[schemars(extend("propertyNames" = {"pattern": "^[A-Za-z0-9_.-]{1,64}$"}))]
     pub workflows: BTreeMap<String, WorkflowEntry>,
+    /// Pipelines by name (same names as workflows): notebooks chained in order, sharing a
+    /// volume (SeqPipe), or as a DAG of `needs` running in parallel (DagPipe).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(extend("propertyNames" = {"pattern": "^[A-Za-z0-9_.-]{1,64}$"}))]
+    pub pipelines: BTreeMap<String, PipelineEntry>,
 }
 
 /// How a runtime image is built: a base image, system packages, the Python requirements and a

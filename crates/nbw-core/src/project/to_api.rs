@@ -1,26 +1,19 @@
-//! A workflow of the project file as the API's workflow.
+//! A workflow, a pipeline and a schedule of the project file as the API's.
 
 use super::model::{ChannelEntry, OnEntry, WorkflowEntry};
-use super::schedule::MisfireEntry;
+use super::retries::Retries;
+use super::schedule::{MisfireEntry, ScheduleEntry};
 use crate::api::{
-    Misfire, Notification, NotifyChannel, NotifyOn, RetryPolicy, Schedule, WorkflowInput, WorkflowSpec,
+    Misfire, Notification, NotifyChannel, NotifyOn, PipelineInput, RetryPolicy, Schedule, WorkflowInput,
+    WorkflowSpec,
 };
+use crate::pipeline::PipelineEntry;
 
 impl WorkflowEntry {
     /// The API's workflow for this entry, named `name`, running bundle `bundle_version` (the
     /// latest upload when `None`).
     pub fn to_input(&self, name: &str, bundle_version: Option<&str>) -> WorkflowInput {
-        let retries = self
-            .retries
-            .map(|r| {
-                let default = RetryPolicy::default();
-                RetryPolicy {
-                    max_retries: r.max,
-                    backoff_secs: r.backoff.map_or(default.backoff_secs, |b| b.0),
-                    backoff_factor: r.factor.unwrap_or(default.backoff_factor),
-                }
-            })
-            .unwrap_or_default();
+        let retries = self.retries.map(|r| r.to_policy()).unwrap_or_default();
         let notifications = self
             .notifications
             .iter()
@@ -43,17 +36,7 @@ impl WorkflowEntry {
                 },
             })
             .collect();
-        let schedule = self.schedule.as_ref().map(|s| Schedule {
-            cron: s.cron.clone(),
-            timezone: s.timezone.clone(),
-            interval_secs: s.interval.map(|i| i.0),
-            start_at: s.start_at,
-            end_at: s.end_at,
-            misfire: match s.misfire {
-                Some(MisfireEntry::RunOnce) => Misfire::RunOnce,
-                Some(MisfireEntry::Skip) | None => Misfire::Skip,
-            },
-        });
+        let schedule = self.schedule.as_ref().map(ScheduleEntry::to_api);
         WorkflowInput {
             name: name.to_owned(),
             enabled: self.enabled,
@@ -72,5 +55,43 @@ impl WorkflowEntry {
                 schedule,
             },
         }
+    }
+}
+
+impl Retries {
+    /// The API's retry policy, with the API's defaults for what the entry leaves out.
+    pub fn to_policy(&self) -> RetryPolicy {
+        let default = RetryPolicy::default();
+        RetryPolicy {
+            max_retries: self.max,
+            backoff_secs: self.backoff.map_or(default.backoff_secs, |b| b.0),
+            backoff_factor: self.factor.unwrap_or(default.backoff_factor),
+        }
+    }
+}
+
+impl ScheduleEntry {
+    /// The API's schedule for this entry.
+    pub fn to_api(&self) -> Schedule {
+        Schedule {
+            cron: self.cron.clone(),
+            timezone: self.timezone.clone(),
+            interval_secs: self.interval.map(|i| i.0),
+            start_at: self.start_at,
+            end_at: self.end_at,
+            misfire: match self.misfire {
+                Some(MisfireEntry::RunOnce) => Misfire::RunOnce,
+                Some(MisfireEntry::Skip) | None => Misfire::Skip,
+            },
+        }
+    }
+}
+
+impl PipelineEntry {
+    /// The API's pipeline for this entry, running bundle `bundle_version` (the latest upload
+    /// when `None`). The entry travels as it is: the server resolves steps that name a workflow
+    /// when it starts them.
+    pub fn to_input(&self, bundle_version: Option<&str>) -> PipelineInput {
+        PipelineInput { enabled: true, bundle_version: bundle_version.map(str::to_owned), spec: self.clone() }
     }
 }

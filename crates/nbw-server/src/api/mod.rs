@@ -26,6 +26,8 @@ pub mod events;
 pub mod executions;
 pub mod extract;
 pub mod health;
+mod pipeline_events;
+pub mod pipelines;
 pub mod projects;
 pub mod runtimes;
 pub mod secrets;
@@ -40,6 +42,8 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(projects::routes())
         .merge(bundles::routes())
         .merge(workflows::routes())
+        .merge(pipelines::routes())
+        .merge(pipeline_events::routes())
         .merge(executions::routes())
         .merge(secrets::routes())
         .merge(runtimes::routes())

@@ -3,7 +3,7 @@
 //! run can mention a channel or break the message's layout.
 
 use chrono::{DateTime, Utc};
-use nbw_core::api::{Execution, ExecutionState, NotifyChannel};
+use nbw_core::api::{Execution, ExecutionState, NotifyChannel, StepContext};
 use serde_json::{Value, json};
 
 /// What a notification says, whatever the channel.
@@ -26,6 +26,8 @@ pub(super) struct Facts {
     api_url: String,
     attempt: u32,
     finished_at: Option<DateTime<Utc>>,
+    /// The pipeline run and step the execution runs, if it runs one.
+    step: Option<StepContext>,
 }
 
 impl Facts {
@@ -56,6 +58,7 @@ impl Facts {
             api_url: format!("{public_url}/v1/executions/{}", execution.id),
             attempt: execution.attempt,
             finished_at: execution.finished_at,
+            step: execution.spec.step.clone(),
         }
     }
 
@@ -63,9 +66,15 @@ impl Facts {
         self.state == ExecutionState::Succeeded
     }
 
-    /// `project/workflow`, or `project/notebook.ipynb` for a run of a bare notebook.
+    /// `project/workflow`, or `project/notebook.ipynb` for a run of a bare notebook; for a
+    /// pipeline's step, `project/pipeline step NAME (pip.ID)`: the failing step of which run.
     fn name(&self) -> String {
-        format!("{}/{}", self.project, self.workflow.as_deref().unwrap_or(&self.notebook))
+        match &self.step {
+            Some(step) => {
+                format!("{}/{} step {} ({})", self.project, step.pipeline, step.step, step.pipeline_run_id)
+            }
+            None => format!("{}/{}", self.project, self.workflow.as_deref().unwrap_or(&self.notebook)),
+        }
     }
 
     /// `succeeded in 3.2 s`, `failed after 1 min 5 s`, `timed out`...
@@ -240,6 +249,9 @@ fn webhook(facts: &Facts) -> Value {
         "execution_url": facts.execution_url,
         "api_url": facts.api_url,
         "finished_at": facts.finished_at,
+        "pipeline": facts.step.as_ref().map(|s| &s.pipeline),
+        "pipeline_run_id": facts.step.as_ref().map(|s| &s.pipeline_run_id),
+        "step": facts.step.as_ref().map(|s| &s.step),
     })
 }
 
@@ -263,7 +275,28 @@ mod tests {
             api_url: "http://h/v1/executions/sch.abc".into(),
             attempt: 1,
             finished_at: None,
+            step: None,
         }
+    }
+
+    #[test]
+    fn a_pipeline_steps_message_names_the_run_the_step_and_the_cell() {
+        let mut failed = facts(ExecutionState::Failed);
+        failed.step = Some(StepContext {
+            pipeline_run_id: "pip.xyz".into(),
+            pipeline: "daily".into(),
+            step: "load".into(),
+            shared: None,
+        });
+        let body = slack(&failed);
+        assert_eq!(body["text"], "❌ sales/daily step load (pip.xyz) failed after 3.2 s");
+        assert!(body.to_string().contains("*Failing cell 3*"));
+        let hook = webhook(&failed);
+        assert_eq!(
+            (hook["pipeline_run_id"].as_str(), hook["step"].as_str()),
+            (Some("pip.xyz"), Some("load"))
+        );
+        assert_eq!(webhook(&facts(ExecutionState::Failed))["pipeline_run_id"], Value::Null);
     }
 
     #[test]

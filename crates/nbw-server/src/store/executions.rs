@@ -195,6 +195,8 @@ pub async fn list(db: &Db, filter: &Filter) -> Result<Vec<ExecutionRow>, sqlx::E
 pub async fn request_cancel(db: &Db, id: &str) -> Result<Option<ExecutionRow>, sqlx::Error> {
     let now = now_ms();
     let result = serde_json::to_string(&ExecutionResult {
+        values: None,
+        values_error: None,
         state: ExecutionState::Cancelled,
         message: Some("cancelled before an agent started it".into()),
         failed_cell: None,

@@ -189,7 +189,9 @@ impl IntoResponse for PageError {
             Error::NotFound(_) => (StatusCode::NOT_FOUND, "Not found"),
             Error::Forbidden(_) => (StatusCode::FORBIDDEN, "Not allowed"),
             Error::Unauthorized(_) => return Redirect::to("/login").into_response(),
-            Error::Invalid { .. } | Error::TooLarge(_) => (StatusCode::BAD_REQUEST, "Cannot do that"),
+            Error::Invalid { .. } | Error::Unprocessable { .. } | Error::TooLarge(_) => {
+                (StatusCode::BAD_REQUEST, "Cannot do that")
+            }
             Error::Conflict(_) | Error::LeaseLost(_) => (StatusCode::CONFLICT, "Cannot do that now"),
             Error::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "Too many attempts"),
             Error::Internal(e) => {

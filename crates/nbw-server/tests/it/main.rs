@@ -4,6 +4,7 @@
 //! `tests/` would be a binary of its own. One module per behaviour; the shared setup is
 //! declared once here.
 
+mod pipeline_support;
 mod queue_support;
 // `both_backends!` is defined there and used by the modules below.
 #[macro_use]
@@ -14,6 +15,8 @@ mod auth;
 mod authorization;
 mod events;
 mod notify;
+mod pipeline_control;
+mod pipelines;
 mod projects;
 mod queue;
 mod runtimes;

@@ -140,6 +140,7 @@ async fn finished(
         cell_timeout_secs: None,
         retries: Default::default(),
         notifications,
+        step: None,
     };
     let new = NewExecution {
         id: id.clone(),
@@ -163,6 +164,8 @@ async fn finished(
     execution.has_output = true;
     execution.result = Some(if state == ExecutionState::Succeeded {
         ExecutionResult {
+            values: None,
+            values_error: None,
             state,
             message: None,
             failed_cell: None,
@@ -172,6 +175,8 @@ async fn finished(
         }
     } else {
         ExecutionResult {
+            values: None,
+            values_error: None,
             state,
             message: Some("ZeroDivisionError: division by zero".into()),
             failed_cell: Some(2),

@@ -135,6 +135,7 @@ impl Fixture {
             cell_timeout_secs: None,
             retries,
             notifications: Vec::new(),
+            step: None,
         };
         let labels: BTreeMap<String, String> =
             labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
