@@ -15,6 +15,15 @@ pub enum Error {
         /// What is wrong and how to fix it.
         message: String,
     },
+    /// The input is well formed but breaks a rule of its content (a pipeline's steps);
+    /// `code` says which.
+    #[error("{message}")]
+    Unprocessable {
+        /// Stable code, e.g. `invalid_pipeline`.
+        code: &'static str,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
     /// No valid credentials.
     #[error("{0}")]
     Unauthorized(String),
@@ -65,7 +74,7 @@ impl Error {
     /// The stable code of the failure.
     pub fn code(&self) -> &'static str {
         match self {
-            Error::Invalid { code, .. } => code,
+            Error::Invalid { code, .. } | Error::Unprocessable { code, .. } => code,
             Error::Unauthorized(_) => "unauthorized",
             Error::Forbidden(_) => "forbidden",
             Error::NotFound(_) => "not_found",

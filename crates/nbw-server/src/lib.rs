@@ -40,6 +40,7 @@ pub mod artifacts;
 pub mod auth;
 pub mod db;
 pub mod notify;
+pub mod pipelines;
 pub mod queue;
 pub mod runs;
 pub mod scheduler;

@@ -61,7 +61,9 @@ pub async fn claim(state: &AppState, agent: &AgentCaller, wait: Duration) -> Res
         if let Some((row, context)) =
             store::claim_next(&state.db, &agent.agent_id, &labels, now, now + lease_ms(state)).await?
         {
-            return Ok(Some(claim_of(state, row, context, now)?));
+            let claim = claim_of(state, row, context, now)?;
+            crate::pipelines::progress::step_claimed(state, &claim.execution, &agent.agent_id).await?;
+            return Ok(Some(claim));
         }
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
         if left.is_zero() {
@@ -100,12 +102,13 @@ fn claim_of(state: &AppState, row: ExecutionRow, context: ClaimContext, now: i64
 }
 
 /// Renews the leases of the executions in `running` that `agent` holds, and says which of them
-/// to cancel (a user asked) and which to abandon (no longer held: lost, finished, claimed by
-/// another agent, unknown).
+/// to cancel (a user asked), which to abandon (no longer held: lost, finished, claimed by
+/// another agent, unknown) and which of the shared `volumes` it holds to remove.
 pub async fn heartbeat(
     state: &AppState,
     agent: &AgentCaller,
     running: &[String],
+    volumes: &[String],
 ) -> Result<HeartbeatResponse> {
     let now = now_ms();
     let lease_until = now + lease_ms(state);
@@ -119,7 +122,8 @@ pub async fn heartbeat(
         }
     }
     store::touch_agent(&state.db, &agent.agent_id, now).await?;
-    Ok(HeartbeatResponse { cancel, abandon, lease_until: to_time(lease_until), remove_volumes: Vec::new() })
+    let remove_volumes = crate::pipelines::tick::volumes_to_remove(state, volumes).await?;
+    Ok(HeartbeatResponse { cancel, abandon, lease_until: to_time(lease_until), remove_volumes })
 }
 
 /// The execution `id`, which `agent` must hold (running, on this agent): 404 when it never held
@@ -286,6 +290,12 @@ async fn finished(state: &AppState, row: ExecutionRow, retry: Option<Retry>) -> 
             .observe((ended - started).max(0) as f64 / 1000.0);
     }
     state.wake.events_changed();
+    // A pipeline step follows its retry, or ends and lets its run move on.
+    if let Err(e) =
+        crate::pipelines::progress::step_ended(state, &execution, retry.as_ref().map(|r| r.id.as_str())).await
+    {
+        tracing::error!(execution = %execution.id, error = %e, "moving the pipeline run on failed");
+    }
     match retry {
         Some(retry) => {
             tracing::info!(execution = %row.id, retry = %retry.id, attempt = row.attempt + 1, "retry queued");

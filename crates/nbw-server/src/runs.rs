@@ -163,6 +163,12 @@ pub struct Enqueue {
 /// Queues an execution and wakes waiting agents. `None` when a scheduled fire happened already.
 pub async fn enqueue(state: &AppState, request: Enqueue) -> Result<Option<Execution>> {
     let id = request.origin.new_id();
+    enqueue_as(state, id, request).await
+}
+
+/// [`enqueue`] with the id chosen by the caller (a pipeline records a step's execution id
+/// before creating it).
+pub async fn enqueue_as(state: &AppState, id: String, request: Enqueue) -> Result<Option<Execution>> {
     let fire = match (request.fire_at, &request.workflow_id) {
         (Some(at), Some(workflow)) => Some((format!("{workflow}@{at}"), at)),
         _ => None,

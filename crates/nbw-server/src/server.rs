@@ -191,6 +191,7 @@ fn spawn_background(state: &AppState, shutdown: &CancellationToken) -> Vec<JoinH
     let mut loops = vec![crate::scheduler::spawn(state.clone(), shutdown.clone())];
     loops.extend(crate::queue::spawn_loops(state, shutdown));
     loops.push(crate::notify::spawn(state.clone(), shutdown.clone()));
+    loops.push(crate::pipelines::tick::spawn(state.clone(), shutdown.clone()));
     loops
 }
 

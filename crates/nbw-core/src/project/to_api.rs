@@ -1,6 +1,7 @@
 //! A workflow, a pipeline and a schedule of the project file as the API's.
 
 use super::model::{ChannelEntry, OnEntry, WorkflowEntry};
+use super::retries::Retries;
 use super::schedule::{MisfireEntry, ScheduleEntry};
 use crate::api::{
     Misfire, Notification, NotifyChannel, NotifyOn, PipelineInput, RetryPolicy, Schedule, WorkflowInput,
@@ -12,17 +13,7 @@ impl WorkflowEntry {
     /// The API's workflow for this entry, named `name`, running bundle `bundle_version` (the
     /// latest upload when `None`).
     pub fn to_input(&self, name: &str, bundle_version: Option<&str>) -> WorkflowInput {
-        let retries = self
-            .retries
-            .map(|r| {
-                let default = RetryPolicy::default();
-                RetryPolicy {
-                    max_retries: r.max,
-                    backoff_secs: r.backoff.map_or(default.backoff_secs, |b| b.0),
-                    backoff_factor: r.factor.unwrap_or(default.backoff_factor),
-                }
-            })
-            .unwrap_or_default();
+        let retries = self.retries.map(|r| r.to_policy()).unwrap_or_default();
         let notifications = self
             .notifications
             .iter()
@@ -63,6 +54,18 @@ impl WorkflowEntry {
                 notifications,
                 schedule,
             },
+        }
+    }
+}
+
+impl Retries {
+    /// The API's retry policy, with the API's defaults for what the entry leaves out.
+    pub fn to_policy(&self) -> RetryPolicy {
+        let default = RetryPolicy::default();
+        RetryPolicy {
+            max_retries: self.max,
+            backoff_secs: self.backoff.map_or(default.backoff_secs, |b| b.0),
+            backoff_factor: self.factor.unwrap_or(default.backoff_factor),
         }
     }
 }

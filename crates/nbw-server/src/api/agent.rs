@@ -70,7 +70,7 @@ async fn heartbeat(
     agent: AgentCaller,
     Json(beat): Json<Heartbeat>,
 ) -> ApiResult<Json<HeartbeatResponse>> {
-    Ok(Json(queue::heartbeat(&state, &agent, &beat.running).await?))
+    Ok(Json(queue::heartbeat(&state, &agent, &beat.running, &beat.volumes).await?))
 }
 
 /// Stores a batch of the execution's events (cell events, output chunks). Sequence numbers

@@ -15,6 +15,7 @@ pub type ApiResult<T> = Result<T, Error>;
 fn status(error: &Error) -> StatusCode {
     match error {
         Error::Invalid { .. } => StatusCode::BAD_REQUEST,
+        Error::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
         Error::Forbidden(_) => StatusCode::FORBIDDEN,
         Error::NotFound(_) => StatusCode::NOT_FOUND,

@@ -65,7 +65,8 @@ struct ListQuery {
     cursor: Option<String>,
 }
 
-fn parse_cursor(cursor: &str) -> ApiResult<(i64, String)> {
+/// The `(created_at, id)` position of a `created_at~id` cursor this server gave.
+pub(super) fn parse_cursor(cursor: &str) -> ApiResult<(i64, String)> {
     let bad = || Error::Invalid {
         code: "invalid_cursor",
         message: "cursor is not one this server gave; start again without it".into(),

@@ -26,6 +26,7 @@ pub mod events;
 pub mod executions;
 pub mod extract;
 pub mod health;
+pub mod pipelines;
 pub mod projects;
 pub mod runtimes;
 pub mod secrets;
@@ -40,6 +41,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(projects::routes())
         .merge(bundles::routes())
         .merge(workflows::routes())
+        .merge(pipelines::routes())
         .merge(executions::routes())
         .merge(secrets::routes())
         .merge(runtimes::routes())

@@ -5,6 +5,7 @@ pub mod agents;
 pub mod bundles;
 pub mod executions;
 pub mod outbox;
+pub mod pipelines;
 pub mod projects;
 pub mod queue;
 pub mod runtimes;

@@ -18,7 +18,8 @@ use crate::store::executions::ExecutionRow;
 /// queueing behind one, on the claim pool whose sessions never sort (see [`crate::db::Pg`]);
 /// the statement also returns the names and sealed secrets, saving a round trip. Label
 /// containment is `<@` on `jsonb` (PostgreSQL) and a double `NOT EXISTS` over `json_each`
-/// (SQLite): no execution label the agent lacks.
+/// (SQLite): no execution label the agent lacks. A step of a pipeline run pinned to another
+/// agent (its shared volume lives there) is not claimable.
 pub async fn claim_next(
     db: &Db,
     agent_id: &str,
@@ -34,6 +35,8 @@ pub async fn claim_next(
                 "{SET}(SELECT e.id FROM executions e WHERE e.state = 'queued' AND e.not_before <= $2 \
                  AND NOT EXISTS (SELECT 1 FROM json_each(e.labels) l WHERE NOT EXISTS \
                    (SELECT 1 FROM json_each($4) a WHERE a.key = l.key AND a.value = l.value)) \
+                 AND NOT EXISTS (SELECT 1 FROM pipeline_runs r WHERE r.agent_id <> $1 \
+                   AND r.id = json_extract(e.spec, '$.step.pipeline_run_id')) \
                  ORDER BY e.not_before LIMIT 1) RETURNING *"
             );
             let row: Option<ExecutionRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
@@ -50,7 +53,10 @@ pub async fn claim_next(
         Db::Postgres(pg) => {
             let sql = format!(
                 "WITH claimed AS ({SET}(SELECT id FROM executions WHERE state = 'queued' AND not_before <= $2 \
-                 AND labels::jsonb <@ $4::jsonb ORDER BY not_before LIMIT 1 \
+                 AND labels::jsonb <@ $4::jsonb \
+                 AND NOT EXISTS (SELECT 1 FROM pipeline_runs r WHERE r.agent_id <> $1 \
+                   AND r.id = executions.spec::jsonb #>> '{{step,pipeline_run_id}}') \
+                 ORDER BY not_before LIMIT 1 \
                  FOR UPDATE SKIP LOCKED) RETURNING *) \
                  SELECT claimed.*, p.name AS project_name, w.name AS workflow_name, \
                    (SELECT json_agg(json_build_array(s.name, s.ciphertext))::text FROM secrets s \
