@@ -38,6 +38,9 @@ pub const EXECUTION_LABEL: &str = "nbw.execution";
 /// The label naming a container's agent.
 pub const AGENT_LABEL: &str = "nbw.agent";
 
+/// Where a container sees its pipeline run's shared volume (`NBW_SHARED`).
+pub const SHARED_PATH: &str = "/nbw/shared";
+
 /// The agent label of `nbw run --image` processes: this prefix and the process id.
 const RUN_PREFIX: &str = "run-";
 
@@ -117,7 +120,7 @@ pub struct ContainerSettings {
     /// The notebook's language.
     pub language: String,
     /// The pipeline run's shared volume (a Docker volume name), mounted at
-    /// [`crate::shared::CONTAINER_PATH`].
+    /// [`SHARED_PATH`].
     pub shared: Option<String>,
 }
 
@@ -251,7 +254,7 @@ impl ContainerKernel {
         ];
         let volumes = runtime.volumes.iter().filter_map(|v| Volume::parse(v).ok());
         binds.extend(volumes.chain(settings.volumes.iter().cloned()).map(|v| v.to_string()));
-        binds.extend(settings.shared.iter().map(|name| format!("{name}:{}", crate::shared::CONTAINER_PATH)));
+        binds.extend(settings.shared.iter().map(|name| format!("{name}:{SHARED_PATH}")));
         let memory = runtime.memory.as_deref().and_then(|m| parse_memory(m).ok()).map(|m| m as i64);
         let labels = HashMap::from([
             (EXECUTION_LABEL.to_owned(), self.execution.clone()),

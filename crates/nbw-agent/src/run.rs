@@ -257,7 +257,7 @@ async fn open_volume(
     let dir = ctx.volumes.open(volume, in_container).await?;
     shared::copy_in(&dir, workdir, &volume.folders)?;
     let kernel_path = match in_container {
-        true => shared::CONTAINER_PATH.to_owned(),
+        true => crate::docker::SHARED_PATH.to_owned(),
         false => dir.display().to_string(),
     };
     Ok(Some(OpenVolume { name: volume.name.clone(), dir, kernel_path, folders: volume.folders.clone() }))

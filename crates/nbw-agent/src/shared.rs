@@ -2,7 +2,7 @@
 //!
 //! A volume is a directory `<work dir>/shared/<name>` on the agent. A local kernel gets its
 //! path; a container gets a Docker named volume of the same name, backed by that directory
-//! (`local` driver, bind), mounted at [`CONTAINER_PATH`]: so `docker volume ls` shows what a
+//! (`local` driver, bind), mounted at [`crate::docker::SHARED_PATH`]: so `docker volume ls` shows what a
 //! run holds, and the agent copies `shared_folders` in and out without a helper container.
 //! The directories are what the agent holds: they survive an agent restart, are listed in every
 //! heartbeat, and go when the server lists them in `remove_volumes`.
@@ -15,9 +15,6 @@ use bollard::models::VolumeCreateRequest;
 use nbw_core::api::SharedVolume;
 
 use crate::docker::{AGENT_LABEL, DockerExecutor};
-
-/// Where a container sees its run's shared volume.
-pub const CONTAINER_PATH: &str = "/nbw/shared";
 
 /// The shared volumes of one agent.
 #[derive(Debug, Clone)]
