@@ -236,3 +236,91 @@ async fn two_three_second_branches_run_in_parallel_under_five_seconds_on_postgre
     two_three_second_branches_run_in_parallel_under_five_seconds(Some(nbw_testkit::fresh_postgres_url()))
         .await;
 }
+
+/// Copies the repository's example project into `dir`.
+fn example_project(dir: &Path) -> PathBuf {
+    let source = nbw_testkit::repo_root().join("examples/project");
+    let root = dir.join("example");
+    for entry in [
+        "nbw.yaml",
+        "notebooks/welcome.ipynb",
+        "notebooks/fails.ipynb",
+        "notebooks/pipeline/extract.ipynb",
+        "notebooks/pipeline/region.ipynb",
+        "notebooks/pipeline/report.ipynb",
+    ] {
+        std::fs::create_dir_all(root.join(entry).parent().unwrap()).unwrap();
+        std::fs::copy(source.join(entry), root.join(entry)).unwrap();
+    }
+    root
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_example_projects_pipeline_succeeds() {
+    let dir = nbw_testkit::tempdir();
+    let (_server, _agent, config) = start(dir.path(), None, &[]).await;
+    let root = example_project(dir.path());
+    cli(&config, &root, &["push", "--yes"], 0);
+    let done: Value = serde_json::from_str(&cli(
+        &config,
+        &root,
+        &["pipe", "run", "regional-report", "--watch", "-o", "json"],
+        0,
+    ))
+    .unwrap();
+    assert_eq!(done["state"], "succeeded", "{done}");
+    assert_eq!(done["steps"][0]["result"]["rows"], 40, "{done}");
+    let show = cli(&config, &root, &["pipe", "show", "regional-report"], 0);
+    assert!(show.contains("*/5 * * * *") && show.contains("emea, apac"), "{show}");
+}
+
+async fn a_cancelled_run_leaves_no_kernel(database: Option<String>) {
+    let dir = nbw_testkit::tempdir();
+    let (server, _agent, config) = start(dir.path(), database, &[]).await;
+    let marker = dir.path().join("kernel.pid");
+    let yaml = format!(
+        "pipelines:\n  slow:\n    steps:\n      - {{name: sleep, notebook: notebooks/sleep.ipynb, parameters: {{marker: {}}}}}\n      - {{name: never, notebook: notebooks/sleep.ipynb}}\n",
+        marker.display()
+    );
+    let sleep = notebook(&[
+        ("marker = ''", &["parameters"]),
+        ("import os, time\nif marker:\n    open(marker, 'w').write(str(os.getpid()))\ntime.sleep(120)", &[]),
+    ]);
+    let root = project(dir.path(), "canceldemo", &yaml, &[("sleep.ipynb", sleep)]);
+    cli(&config, &root, &["push", "--yes"], 0);
+    let id = cli(&config, &root, &["pipe", "run", "slow"], 0).trim().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !marker.exists() {
+        assert!(Instant::now() < deadline, "the step never started");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let pid = std::fs::read_to_string(&marker).unwrap();
+    cli(&config, &root, &["pipe", "cancel", &id], 0);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let run = loop {
+        let run = server.get_ok(&format!("/v1/projects/canceldemo/pipeline-runs/{id}")).await;
+        if run["state"] != "running" && run["state"] != "queued" {
+            break run;
+        }
+        assert!(Instant::now() < deadline, "the run did not end: {run}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(run["state"], "cancelled", "{run}");
+    assert_eq!(run["steps"][1]["state"], "cancelled", "the pending step is cancelled too: {run}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Path::new(&format!("/proc/{pid}")).exists() {
+        assert!(Instant::now() < deadline, "kernel {pid} is still there after the cancel");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_run_leaves_no_kernel_on_sqlite() {
+    a_cancelled_run_leaves_no_kernel(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_run_leaves_no_kernel_on_postgres() {
+    a_cancelled_run_leaves_no_kernel(Some(nbw_testkit::fresh_postgres_url())).await;
+}
