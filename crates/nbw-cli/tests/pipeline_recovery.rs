@@ -5,7 +5,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::json;
 use support::{Server, notebook};
 
 async fn a_step_lost_with_its_agent_is_retried_and_the_pipeline_goes_on(database: Option<String>) {
@@ -41,15 +41,7 @@ async fn a_step_lost_with_its_agent_is_retried_and_the_pipeline_goes_on(database
     }
     first.kill9();
     let _second = server.agent(dir.path(), &token, 1, &[]);
-    let deadline = Instant::now() + Duration::from_secs(90);
-    let done: Value = loop {
-        let run = server.get_ok(&path).await;
-        if run["state"] != "running" && run["state"] != "queued" {
-            break run;
-        }
-        assert!(Instant::now() < deadline, "the run did not end: {run}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let done = server.wait_pipeline_run("demo", &id, Duration::from_secs(90)).await;
     assert_eq!(done["state"], "succeeded", "{done}");
     let execution = done["steps"][0]["execution_id"].as_str().unwrap();
     let retried = server.get_ok(&format!("/v1/executions/{execution}")).await;

@@ -297,15 +297,7 @@ async fn a_cancelled_run_leaves_no_kernel(database: Option<String>) {
     tokio::time::sleep(Duration::from_millis(200)).await;
     let pid = std::fs::read_to_string(&marker).unwrap();
     cli(&config, &root, &["pipe", "cancel", &id], 0);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let run = loop {
-        let run = server.get_ok(&format!("/v1/projects/canceldemo/pipeline-runs/{id}")).await;
-        if run["state"] != "running" && run["state"] != "queued" {
-            break run;
-        }
-        assert!(Instant::now() < deadline, "the run did not end: {run}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let run = server.wait_pipeline_run("canceldemo", &id, Duration::from_secs(30)).await;
     assert_eq!(run["state"], "cancelled", "{run}");
     assert_eq!(run["steps"][1]["state"], "cancelled", "the pending step is cancelled too: {run}");
     let deadline = Instant::now() + Duration::from_secs(10);
