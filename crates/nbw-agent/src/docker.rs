@@ -38,6 +38,9 @@ pub const EXECUTION_LABEL: &str = "nbw.execution";
 /// The label naming a container's agent.
 pub const AGENT_LABEL: &str = "nbw.agent";
 
+/// Where a container sees its pipeline run's shared volume (`NBW_SHARED`).
+pub const SHARED_PATH: &str = "/nbw/shared";
+
 /// The agent label of `nbw run --image` processes: this prefix and the process id.
 const RUN_PREFIX: &str = "run-";
 
@@ -61,6 +64,11 @@ impl DockerExecutor {
     /// The engine's API, for builds.
     pub fn api(&self) -> &Docker {
         &self.api
+    }
+
+    /// The agent id its containers and volumes are labelled with.
+    pub fn agent(&self) -> &str {
+        &self.agent
     }
 
     /// Removes every container of this agent. At start nothing runs on it yet, so whatever is
@@ -111,6 +119,9 @@ pub struct ContainerSettings {
     pub workdir: PathBuf,
     /// The notebook's language.
     pub language: String,
+    /// The pipeline run's shared volume (a Docker volume name), mounted at
+    /// [`SHARED_PATH`].
+    pub shared: Option<String>,
 }
 
 impl ContainerSettings {
@@ -137,6 +148,7 @@ impl ContainerSettings {
             volumes,
             workdir: workdir.to_path_buf(),
             language: language.to_owned(),
+            shared: None,
         })
     }
 
@@ -154,10 +166,12 @@ impl ContainerSettings {
             volumes: Vec::new(),
             workdir: workdir.to_path_buf(),
             language: language.to_owned(),
+            shared: None,
         }
     }
 
-    fn workdir_in_container(&self) -> String {
+    /// The working directory as the kernel in the container sees it.
+    pub fn workdir_in_container(&self) -> String {
         self.runtime.workdir.clone().unwrap_or_else(|| "/app".to_owned())
     }
 
@@ -182,6 +196,11 @@ pub struct ContainerKernel {
 }
 
 impl ContainerKernel {
+    /// How the container is made.
+    pub fn settings(&self) -> &ContainerSettings {
+        &self.settings
+    }
+
     /// Resolves once the container is removed (at once if it was never created).
     pub async fn removed(&self) {
         let watcher = self.watcher.lock().expect("watcher lock").take();
@@ -191,14 +210,15 @@ impl ContainerKernel {
     }
 
     async fn start_container(&self, launch: HostedLaunch<'_>) -> Result<HostedKernel, String> {
-        let access = self.access().await?;
+        let image = self.image().await?;
+        let access = self.access(&image)?;
         access
             .prepare(launch.dir, &self.settings.workdir)
             .map_err(|e| format!("preparing the run's folders: {e}"))?;
         let connection_file = container_connection_file(launch.dir, launch.connection)
             .map_err(|e| format!("writing the container's connection file: {e}"))?;
         let argv = nbw_engine::kernel_command(&self.settings.kernel_argv(), &connection_file);
-        let body = self.create_body(&launch, access.wrap(argv));
+        let body = self.create_body(&launch, access.wrap(argv), image_python_path(&image));
         let options = CreateContainerOptionsBuilder::default().name(&self.name).build();
         self.api.create_container(Some(options), body).await.map_err(|e| {
             format!("cannot create the container of image {}: {e}", self.settings.image.image)
@@ -217,7 +237,14 @@ impl ContainerKernel {
         Ok(HostedKernel { signal: Box::new(move |signal| send_signal(&api, &name, signal)), exit })
     }
 
-    fn create_body(&self, launch: &HostedLaunch<'_>, cmd: Vec<String>) -> ContainerCreateBody {
+    /// The container; `image_python_path` (the image's own `PYTHONPATH`) is kept after the
+    /// run's, which would otherwise replace it.
+    fn create_body(
+        &self,
+        launch: &HostedLaunch<'_>,
+        cmd: Vec<String>,
+        image_python_path: Option<String>,
+    ) -> ContainerCreateBody {
         let settings = &self.settings;
         let runtime = &settings.runtime;
         let workdir = settings.workdir_in_container();
@@ -227,6 +254,7 @@ impl ContainerKernel {
         ];
         let volumes = runtime.volumes.iter().filter_map(|v| Volume::parse(v).ok());
         binds.extend(volumes.chain(settings.volumes.iter().cloned()).map(|v| v.to_string()));
+        binds.extend(settings.shared.iter().map(|name| format!("{name}:{SHARED_PATH}")));
         let memory = runtime.memory.as_deref().and_then(|m| parse_memory(m).ok()).map(|m| m as i64);
         let labels = HashMap::from([
             (EXECUTION_LABEL.to_owned(), self.execution.clone()),
@@ -235,7 +263,16 @@ impl ContainerKernel {
         ContainerCreateBody {
             image: Some(settings.image.image.clone()),
             cmd: Some(cmd),
-            env: Some(launch.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
+            env: Some(
+                launch
+                    .env
+                    .iter()
+                    .map(|(k, v)| match (k.as_str(), &image_python_path) {
+                        ("PYTHONPATH", Some(image)) => format!("{k}={v}:{image}"),
+                        _ => format!("{k}={v}"),
+                    })
+                    .collect(),
+            ),
             labels: Some(labels),
             working_dir: Some(workdir),
             user: runtime.user.as_ref().and_then(|u| u.uid).map(|uid| {
@@ -258,10 +295,9 @@ impl ContainerKernel {
     }
 
     /// Who the kernel runs as, and so how it gets at the socket folder and the working directory.
-    async fn access(&self) -> Result<Access, String> {
+    fn access(&self, image: &ImageInspect) -> Result<Access, String> {
         let declared =
             self.settings.runtime.user.as_ref().and_then(|u| u.uid.map(|uid| (uid, u.gid.unwrap_or(uid))));
-        let image = self.image().await?;
         if let (Some(wanted), Some(found)) = (&self.settings.image.image_id, &image.id)
             && wanted != found
         {
@@ -270,7 +306,7 @@ impl ContainerKernel {
                 self.settings.image.image, self.settings.image.version, self.settings.image.runtime
             ));
         }
-        let image_user = image.config.and_then(|c| c.user).unwrap_or_default();
+        let image_user = image.config.as_ref().and_then(|c| c.user.clone()).unwrap_or_default();
         Ok(Access::decide(declared, &image_user, nix::unistd::geteuid().is_root()))
     }
 
@@ -365,6 +401,12 @@ impl Access {
         wrapped.extend(argv);
         wrapped
     }
+}
+
+/// The `PYTHONPATH` an image's `ENV` sets, if any.
+fn image_python_path(image: &ImageInspect) -> Option<String> {
+    let env = image.config.as_ref()?.env.as_ref()?;
+    env.iter().find_map(|e| e.strip_prefix("PYTHONPATH=")).filter(|p| !p.is_empty()).map(str::to_owned)
 }
 
 /// Whether an image reference starts with a registry host (`host.name/...`, `host:port/...`,

@@ -1,6 +1,7 @@
 //! The executions this agent runs, and the heartbeat that keeps their leases: it renews them,
 //! and carries back which to cancel (a user asked) or abandon (the server gave the execution
-//! up: lost, or reclaimed elsewhere).
+//! up: lost, or reclaimed elsewhere). It also lists the pipeline shared volumes the agent holds
+//! and removes those whose run is over.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -8,6 +9,8 @@ use std::time::Duration;
 
 use nbw_client::AgentClient;
 use tokio_util::sync::CancellationToken;
+
+use crate::shared::SharedVolumes;
 
 /// One running execution's controls.
 #[derive(Debug, Clone, Default)]
@@ -68,6 +71,7 @@ impl Running {
 pub async fn heartbeat_loop(
     client: AgentClient,
     running: Running,
+    volumes: SharedVolumes,
     every: Duration,
     shutdown: CancellationToken,
 ) {
@@ -77,7 +81,7 @@ pub async fn heartbeat_loop(
             _ = shutdown.cancelled() => return,
         }
         let ids = running.ids();
-        match client.heartbeat(ids).await {
+        match client.heartbeat(ids, volumes.held()).await {
             Ok(answer) => {
                 for id in answer.cancel {
                     if let Some(controls) = running.get(&id) {
@@ -91,6 +95,9 @@ pub async fn heartbeat_loop(
                         controls.abandoned.cancel();
                         controls.stop.cancel();
                     }
+                }
+                for name in answer.remove_volumes {
+                    volumes.remove(&name).await;
                 }
             }
             Err(e) => tracing::warn!(error = %e, "heartbeat failed; retrying"),

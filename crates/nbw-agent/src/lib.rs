@@ -7,7 +7,8 @@
 //! - [`AgentConfig`] / [`run`]: the agent until shutdown;
 //! - `run`: one execution; [`docker`]: the Docker executor (the kernel in a container of the
 //!   runtime image); `build`: runtime image builds; `forward`: event batches; `leases`: the heartbeat; `bundles`: the bundle
-//!   cache; `redact`: secrets out of everything sent.
+//!   cache; `redact`: secrets out of everything sent; `values`: `NBW_RESULT` and the
+//!   `nbw_result` helper; `shared`: pipeline shared volumes (`NBW_SHARED`).
 //!
 //! Shutdown (the `shutdown` token, cancelled on SIGTERM by the CLI) stops claiming at once,
 //! lets running executions finish until `shutdown_grace`, then cancels them cleanly: each still
@@ -20,6 +21,8 @@ mod leases;
 mod pool;
 mod redact;
 mod run;
+mod shared;
+mod values;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -33,6 +36,7 @@ use crate::bundles::BundleCache;
 use crate::docker::DockerExecutor;
 use crate::leases::Running;
 use crate::run::{RunContext, run_claim};
+use crate::shared::SharedVolumes;
 
 pub use redact::Redactor;
 
@@ -103,10 +107,12 @@ pub async fn run(config: AgentConfig, shutdown: CancellationToken) -> anyhow::Re
         false => None,
     };
     let running = Running::default();
+    let volumes = SharedVolumes::new(&config.work_dir, docker.clone());
     let beats = CancellationToken::new();
     let heartbeat = tokio::spawn(leases::heartbeat_loop(
         client.clone(),
         running.clone(),
+        volumes.clone(),
         config.heartbeat,
         beats.clone(),
     ));
@@ -122,6 +128,7 @@ pub async fn run(config: AgentConfig, shutdown: CancellationToken) -> anyhow::Re
         bundles: &bundles,
         pool: pool.as_deref(),
         docker: docker.as_ref(),
+        volumes: &volumes,
     };
     let slots = (0..config.slots.max(1)).map(|_| slot(&ctx, &running, &shutdown));
     let all = futures::future::join_all(slots);

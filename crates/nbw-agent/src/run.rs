@@ -27,6 +27,8 @@ use crate::forward::{Forwarder, to_api};
 use crate::leases::Controls;
 use crate::pool::WarmPool;
 use crate::redact::Redactor;
+use crate::shared::{self, SharedVolumes};
+use crate::values::RunValues;
 
 /// Everything a run needs from the agent.
 pub struct RunContext<'a> {
@@ -40,6 +42,8 @@ pub struct RunContext<'a> {
     pub pool: Option<&'a WarmPool>,
     /// The Docker engine, when the agent runs executions in runtime images.
     pub docker: Option<&'a DockerExecutor>,
+    /// The pipeline shared volumes this agent holds.
+    pub volumes: &'a SharedVolumes,
 }
 
 /// What outlives a run's result: its kernel exiting and, for the Docker executor, its container
@@ -177,11 +181,24 @@ async fn execute(
     let notebook =
         Notebook::read(&notebook_path).map_err(|e| anyhow::anyhow!("notebook {}: {e}", spec.notebook))?;
     let parameters = parameters(&notebook, claim);
-    let container = container(ctx, claim, workdir, &notebook)?;
+    let volume = open_volume(ctx, claim, workdir).await?;
+    let container = container(ctx, claim, workdir, &notebook, volume.as_ref())?;
+    let kernel_workdir = match &container {
+        Some(c) => c.settings().workdir_in_container(),
+        None => workdir.display().to_string(),
+    };
+    let values = RunValues::prepare(workdir, &kernel_workdir).context("preparing NBW_RESULT")?;
+    // A container's image keeps its own PYTHONPATH (see the Docker executor); a local kernel
+    // keeps the agent's.
+    let inherited = container.is_none().then(|| std::env::var("PYTHONPATH").ok()).flatten();
+    let mut env = values.environment(inherited.as_deref());
+    if let Some(volume) = &volume {
+        env.push(("NBW_SHARED".to_owned(), volume.kernel_path.clone()));
+    }
     let options = ExecuteOptions {
         search: KernelSearch { python: ctx.config.python.clone() },
         cwd: Some(workdir.to_path_buf()),
-        env: environment(claim, ctx.client.base()),
+        env: environment(claim, ctx.client.base(), env),
         cell_timeout: spec.cell_timeout_secs.map(Duration::from_secs),
         run_timeout: spec.timeout_secs.map(Duration::from_secs),
         kill_grace: ctx.config.kill_grace,
@@ -207,8 +224,55 @@ async fn execute(
     }
     let (outcome, kernel) = execution.outcome_early().await;
     watcher.abort();
-    let (result, notebook) = summarize(outcome, redactor);
+    let (mut result, notebook) = summarize(outcome, redactor);
+    (result.values, result.values_error) = values.read();
+    if let Some(volume) = &volume {
+        keep_folders(volume, workdir, &mut result);
+    }
     Ok((result, notebook, Some(Leftovers { kernel, container })))
+}
+
+/// A pipeline step's shared volume, open on this agent.
+struct OpenVolume {
+    /// Its Docker volume name.
+    name: String,
+    /// Its directory on the agent.
+    dir: PathBuf,
+    /// `NBW_SHARED`: the directory as the kernel sees it.
+    kernel_path: String,
+    /// The working directory's folders carried from step to step.
+    folders: Vec<String>,
+}
+
+/// Opens the run's shared volume, when the execution is a step of a pipeline that has one, and
+/// copies its `shared_folders` into the working directory.
+async fn open_volume(
+    ctx: &RunContext<'_>,
+    claim: &Claim,
+    workdir: &Path,
+) -> anyhow::Result<Option<OpenVolume>> {
+    let spec = &claim.execution.spec;
+    let Some(volume) = spec.step.as_ref().and_then(|s| s.shared.as_ref()) else { return Ok(None) };
+    let in_container = spec.container.is_some();
+    let dir = ctx.volumes.open(volume, in_container).await?;
+    shared::copy_in(&dir, workdir, &volume.folders)?;
+    let kernel_path = match in_container {
+        true => crate::docker::SHARED_PATH.to_owned(),
+        false => dir.display().to_string(),
+    };
+    Ok(Some(OpenVolume { name: volume.name.clone(), dir, kernel_path, folders: volume.folders.clone() }))
+}
+
+/// Copies the shared folders back into the volume for the next step, whatever the run's
+/// outcome; a copy that fails fails a run that had succeeded (the next step would miss files).
+fn keep_folders(volume: &OpenVolume, workdir: &Path, result: &mut ExecutionResult) {
+    if let Err(e) = shared::copy_out(workdir, &volume.dir, &volume.folders) {
+        tracing::warn!(volume = %volume.name, error = %format!("{e:#}"), "shared folders not kept");
+        if result.state == ExecutionState::Succeeded {
+            result.state = ExecutionState::Failed;
+            result.message = Some(format!("{e:#}"));
+        }
+    }
 }
 
 /// The container the execution's kernel runs in, when its spec names a runtime image.
@@ -217,6 +281,7 @@ fn container(
     claim: &Claim,
     workdir: &Path,
     notebook: &Notebook,
+    volume: Option<&OpenVolume>,
 ) -> anyhow::Result<Option<Arc<ContainerKernel>>> {
     let spec = &claim.execution.spec;
     let Some(image) = &spec.container else { return Ok(None) };
@@ -227,7 +292,8 @@ fn container(
         )
     })?;
     let language = notebook.language().unwrap_or("python");
-    let settings = ContainerSettings::from_bundle(image.clone(), workdir, &spec.volumes, language)?;
+    let mut settings = ContainerSettings::from_bundle(image.clone(), workdir, &spec.volumes, language)?;
+    settings.shared = volume.map(|v| v.name.clone());
     Ok(Some(docker.container(&claim.execution.id, settings)))
 }
 
@@ -305,9 +371,10 @@ fn parameters(notebook: &Notebook, claim: &Claim) -> Parameters {
     params
 }
 
-/// The kernel's environment: the execution context, then the project's secrets (environment
-/// only: never parameters, so never written into the notebook).
-fn environment(claim: &Claim, server: &str) -> Vec<(String, String)> {
+/// The kernel's environment: the execution context, the run's own files (`run_files`: its
+/// result, helper and shared volume), then the project's secrets (environment only: never
+/// parameters, so never written into the notebook).
+fn environment(claim: &Claim, server: &str, run_files: Vec<(String, String)>) -> Vec<(String, String)> {
     let execution = &claim.execution;
     let mut env: BTreeMap<String, String> = BTreeMap::new();
     env.insert("NBW_EXECUTION_ID".into(), execution.id.clone());
@@ -318,6 +385,7 @@ fn environment(claim: &Claim, server: &str) -> Vec<(String, String)> {
         execution.scheduled_for.map(|t| t.to_rfc3339()).unwrap_or_default(),
     );
     env.insert("NBW_SERVER".into(), server.to_owned());
+    env.extend(run_files);
     env.extend(claim.secrets.clone());
     env.into_iter().collect()
 }

@@ -3,7 +3,7 @@
 //! `nbw logs -f`) and a client command's failure all map here, so a code means one thing
 //! whichever command ends with it. The engine and the server know nothing of them.
 
-use nbw_core::api::ExecutionState;
+use nbw_core::api::{ExecutionState, PipelineRunState};
 use nbw_engine::RunStatus;
 
 /// Success.
@@ -59,6 +59,17 @@ pub fn execution_state(state: ExecutionState) -> i32 {
         ExecutionState::TimedOut => TIMED_OUT,
         ExecutionState::Cancelled => CANCELLED,
         ExecutionState::Lost => LOST,
+    }
+}
+
+/// The exit code of a pipeline run's state (not final yet counts as success), like an
+/// execution's.
+pub fn pipeline_state(state: PipelineRunState) -> i32 {
+    match state {
+        PipelineRunState::Succeeded | PipelineRunState::Queued | PipelineRunState::Running => OK,
+        PipelineRunState::Failed => FAILED,
+        PipelineRunState::TimedOut => TIMED_OUT,
+        PipelineRunState::Cancelled => CANCELLED,
     }
 }
 
@@ -120,6 +131,10 @@ mod tests {
         assert_eq!(execution_state(ExecutionState::TimedOut), 3);
         assert_eq!(execution_state(ExecutionState::Cancelled), 6);
         assert_eq!(execution_state(ExecutionState::Lost), 7);
+        assert_eq!(pipeline_state(PipelineRunState::Succeeded), 0);
+        assert_eq!(pipeline_state(PipelineRunState::Failed), 1);
+        assert_eq!(pipeline_state(PipelineRunState::TimedOut), 3);
+        assert_eq!(pipeline_state(PipelineRunState::Cancelled), 6);
     }
 
     #[test]

@@ -119,6 +119,21 @@ fn announce(url: &str, password: Option<&str>, example: bool) {
 const WELCOME: &[u8] = include_bytes!("../../../examples/project/notebooks/welcome.ipynb");
 const FAILS: &[u8] = include_bytes!("../../../examples/project/notebooks/fails.ipynb");
 const PROJECT_FILE: &[u8] = include_bytes!("../../../examples/project/nbw.yaml");
+/// The notebooks of the example's pipeline, by their path in the project.
+const PIPELINE_NOTEBOOKS: [(&str, &[u8]); 3] = [
+    (
+        "notebooks/pipeline/extract.ipynb",
+        include_bytes!("../../../examples/project/notebooks/pipeline/extract.ipynb"),
+    ),
+    (
+        "notebooks/pipeline/region.ipynb",
+        include_bytes!("../../../examples/project/notebooks/pipeline/region.ipynb"),
+    ),
+    (
+        "notebooks/pipeline/report.ipynb",
+        include_bytes!("../../../examples/project/notebooks/pipeline/report.ipynb"),
+    ),
+];
 
 /// Loads the example project once, and points its notification at this run's webhook log.
 async fn load_example(
@@ -146,6 +161,10 @@ async fn create_example(admin: Admin<'_>, admin_id: &str) -> anyhow::Result<Stri
     std::fs::write(dir.path().join("notebooks/welcome.ipynb"), WELCOME)?;
     std::fs::write(dir.path().join("notebooks/fails.ipynb"), FAILS)?;
     std::fs::write(dir.path().join("nbw.yaml"), PROJECT_FILE)?;
+    std::fs::create_dir_all(dir.path().join("notebooks/pipeline"))?;
+    for (path, notebook) in PIPELINE_NOTEBOOKS {
+        std::fs::write(dir.path().join(path), notebook)?;
+    }
     let archive = nbw_bundle::build(dir.path())?;
     admin
         .store_bundle(&project, "example-1", archive.bytes.into(), admin_id)

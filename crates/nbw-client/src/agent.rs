@@ -41,11 +41,14 @@ impl AgentClient {
         self.http.json(Method::POST, "/v1/agent/claim", Some(&body)).await
     }
 
-    /// Renews the leases of the running executions; learns which to cancel or abandon.
-    pub async fn heartbeat(&self, running: Vec<String>) -> Result<HeartbeatResponse, ClientError> {
-        self.http
-            .json(Method::POST, "/v1/agent/heartbeat", Some(&Heartbeat { running, volumes: Vec::new() }))
-            .await
+    /// Renews the leases of the running executions and lists the shared volumes the agent
+    /// holds; learns which executions to cancel or abandon and which volumes to remove.
+    pub async fn heartbeat(
+        &self,
+        running: Vec<String>,
+        volumes: Vec<String>,
+    ) -> Result<HeartbeatResponse, ClientError> {
+        self.http.json(Method::POST, "/v1/agent/heartbeat", Some(&Heartbeat { running, volumes })).await
     }
 
     /// Sends a batch of events (re-sending a batch is harmless: sequence numbers dedupe).

@@ -1,8 +1,8 @@
 //! A typed client of the nbw `/v1` API.
 //!
 //! There are two kinds of token, so there are two clients: a [`UserClient`] holds a user's
-//! access token and offers the user's calls (login, bundles, workflows, executions and their
-//! live events, runtimes, secrets); an [`AgentClient`] holds an agent's token and offers the
+//! access token and offers the user's calls (login, bundles, workflows, pipelines, executions
+//! and their live events, runtimes, secrets); an [`AgentClient`] holds an agent's token and offers the
 //! agent protocol (hello, claim, heartbeat, events, output, complete, bundle download). Each
 //! route is a method of exactly one of them, so agent code cannot call a user route by mistake,
 //! nor the reverse. Both turn every answer into a typed value or a [`ClientError`] carrying the
@@ -18,8 +18,10 @@
 mod agent;
 mod error;
 mod http;
+mod pipelines;
 mod user;
 
 pub use agent::AgentClient;
 pub use error::ClientError;
+pub use pipelines::{PipelineItem, PipelineStream};
 pub use user::{EventStream, HistoryQuery, StreamItem, UserClient};

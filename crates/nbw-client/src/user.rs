@@ -51,7 +51,8 @@ const TRANSFER_TIMEOUT: Duration = Duration::from_secs(3600);
 /// Longest life of one event stream connection; a watcher reconnects after it.
 const STREAM_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 
-fn segment(text: &str) -> String {
+/// `text` as one URL path segment.
+pub(crate) fn segment(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>().replace('+', "%20")
 }
 
@@ -59,7 +60,7 @@ fn segment(text: &str) -> String {
 /// routes a person calls through the CLI.
 #[derive(Debug, Clone)]
 pub struct UserClient {
-    http: Http,
+    pub(crate) http: Http,
 }
 
 impl UserClient {
@@ -282,9 +283,44 @@ impl UserClient {
 
     /// The execution's events after sequence number `after` (0 for all), live while it runs.
     pub async fn events(&self, id: &str, after: u64) -> Result<EventStream, ClientError> {
+        let path = format!("/v1/executions/{}/events", segment(id));
+        let stream = self.event_source(&path, after).await?.filter_map(|item| async move {
+            match item {
+                Err(e) => Some(Err(e)),
+                Ok(event) if event.event == "end" => {
+                    #[derive(serde::Deserialize)]
+                    struct End {
+                        state: ExecutionState,
+                    }
+                    Some(
+                        serde_json::from_str::<End>(&event.data)
+                            .map(|end| StreamItem::End(end.state))
+                            .map_err(|e| ClientError::Decode(format!("end event: {e}"))),
+                    )
+                }
+                Ok(event) => Some(
+                    serde_json::from_str::<ExecutionEvent>(&event.data)
+                        .map(StreamItem::Event)
+                        .map_err(|e| ClientError::Decode(format!("event {}: {e}", event.id))),
+                ),
+            }
+        });
+        Ok(Box::pin(stream))
+    }
+
+    /// The server-sent events at `path` after event id `after` (0 for all), keep-alives left
+    /// out.
+    pub(crate) async fn event_source(
+        &self,
+        path: &str,
+        after: u64,
+    ) -> Result<
+        impl Stream<Item = Result<eventsource_stream::Event, ClientError>> + Send + 'static,
+        ClientError,
+    > {
         let mut request = self
             .http
-            .request(Method::GET, &format!("/v1/executions/{}/events", segment(id)))
+            .request(Method::GET, path)
             .timeout(STREAM_TIMEOUT)
             .header(reqwest::header::ACCEPT, "text/event-stream");
         if after > 0 {
@@ -292,33 +328,17 @@ impl UserClient {
         }
         let response = self.http.send(request).await?;
         let base = self.http.base().to_owned();
-        let stream = response.bytes_stream().eventsource().filter_map(move |item| {
+        Ok(response.bytes_stream().eventsource().filter_map(move |item| {
             let base = base.clone();
             async move {
                 match item {
                     Err(e) => Some(Err(ClientError::Transport { url: base, reason: e.to_string() })),
-                    Ok(event) if event.event == "end" => {
-                        #[derive(serde::Deserialize)]
-                        struct End {
-                            state: ExecutionState,
-                        }
-                        Some(
-                            serde_json::from_str::<End>(&event.data)
-                                .map(|end| StreamItem::End(end.state))
-                                .map_err(|e| ClientError::Decode(format!("end event: {e}"))),
-                        )
-                    }
                     // Comments (keep-alives) come through as events without data.
                     Ok(event) if event.data.is_empty() => None,
-                    Ok(event) => Some(
-                        serde_json::from_str::<ExecutionEvent>(&event.data)
-                            .map(StreamItem::Event)
-                            .map_err(|e| ClientError::Decode(format!("event {}: {e}", event.id))),
-                    ),
+                    Ok(event) => Some(Ok(event)),
                 }
             }
-        });
-        Ok(Box::pin(stream))
+        }))
     }
 
     // --- runtimes -------------------------------------------------------------------------

@@ -87,8 +87,11 @@ pub(crate) async fn setup(
     let python = translator_for("python").expect("the Python translator exists");
     let assignments = python.codify(&values).map_err(|e| e.to_string())?;
     let chdir = if launch.cwd.is_some() { "__nbw_os.chdir(__nbw_cwd)\n" } else { "" };
+    // The kernel started before its run, so the run's PYTHONPATH reaches `sys.path` here, as it
+    // would have at a cold start.
+    let path = "import sys as __nbw_sys\n__nbw_sys.path[:0] = [p for p in __nbw_env.get('PYTHONPATH', '').split(__nbw_os.pathsep) if p and p not in __nbw_sys.path]\n";
     let code = format!(
-        "{assignments}import os as __nbw_os\n{chdir}__nbw_os.environ.update(__nbw_env)\ndel __nbw_os, __nbw_env{}\n",
+        "{assignments}import os as __nbw_os\n{chdir}__nbw_os.environ.update(__nbw_env)\n{path}del __nbw_os, __nbw_sys, __nbw_env{}\n",
         if launch.cwd.is_some() { ", __nbw_cwd" } else { "" }
     );
     let msg_id = session.execute_silently(&code).await.map_err(|e| e.to_string())?;

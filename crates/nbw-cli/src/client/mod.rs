@@ -1,6 +1,6 @@
 //! The client commands: what a data scientist types in a project folder. `init` and `import`
 //! make a project file, `login` keeps credentials per server, `push` makes the server match
-//! `nbw.yaml`, `wf`, `exec`, `history`, `logs`, `outputs`, `cancel` and `secrets` work with
+//! `nbw.yaml`, `wf`, `pipe`, `exec`, `history`, `logs`, `outputs`, `cancel` and `secrets` work with
 //! what is on the server; `runtime` builds runtime images (here, recording them on the server,
 //! or on an agent) and lists the versions the server recorded.
 //!
@@ -14,6 +14,8 @@ pub mod import;
 pub mod init;
 pub mod login;
 pub mod output;
+pub mod pipe_watch;
+pub mod pipelines;
 pub mod push;
 pub mod runtime;
 pub mod secrets;

@@ -1,5 +1,5 @@
-//! `nbw push`: bundle the project, upload it, and make the server's workflows match
-//! `nbw.yaml`, showing the plan first.
+//! `nbw push`: bundle the project, upload it, and make the server's workflows and pipelines
+//! match `nbw.yaml`, showing the plan first.
 //!
 //! Workflows are pinned to the pushed bundle version, so what a schedule runs is what was
 //! pushed with it, even after an older version is pushed again. The version is `git describe
@@ -23,12 +23,14 @@ use super::output::{self, Bar, Format};
 use super::secrets::read_nbvars;
 use super::{CliError, CliResult, OK, ProjectArg, ServerArg, confirm, exit_codes};
 
-/// Upload the project and make the server's workflows match nbw.yaml.
+mod pipelines;
+
+/// Upload the project and make the server's workflows and pipelines match nbw.yaml.
 ///
 /// Builds the bundle (honouring .gitignore and .nbwignore; local.nbvars never goes in),
 /// creates the project on the server if it is new (you become its owner), uploads the bundle
 /// with a version from `git describe --always --dirty`, then creates, updates and deletes
-/// workflows so the server matches nbw.yaml. The plan is shown first and needs a yes (or
+/// workflows and pipelines so the server matches nbw.yaml. The plan is shown first and needs a yes (or
 /// --yes). Pushing again without a change does nothing.
 #[derive(Args, Debug)]
 #[command(after_help = concat!("Examples:
@@ -57,7 +59,8 @@ pub struct PushArgs {
     /// The bundle's version label (default: from git, else a hash of the bundle).
     #[arg(long)]
     version: Option<String>,
-    /// Keep the server's workflows that nbw.yaml does not list (default: delete them).
+    /// Keep the server's workflows and pipelines that nbw.yaml does not list (default: delete
+    /// them).
     #[arg(long)]
     no_prune: bool,
     /// How to print the plan.
@@ -74,6 +77,9 @@ enum Step {
     CreateWorkflow { name: String, notebook: String },
     UpdateWorkflow { name: String, changes: Vec<String> },
     DeleteWorkflow { name: String },
+    CreatePipeline { name: String, steps: usize },
+    UpdatePipeline { name: String, changes: Vec<String> },
+    DeletePipeline { name: String },
     SetSecrets { names: Vec<String> },
 }
 
@@ -115,14 +121,15 @@ pub async fn push(args: PushArgs) -> CliResult {
         Err(e) if e.code() == Some("not_found") => false,
         Err(e) => return Err(CliError::from_client(e, &format!("reading project {name:?}"))),
     };
-    let (bundles, current) = if exists {
+    let (bundles, current, current_pipelines) = if exists {
         let bundles =
             client.bundles(&name).await.map_err(|e| CliError::from_client(e, "listing the bundles"))?;
         let workflows =
             client.workflows(&name).await.map_err(|e| CliError::from_client(e, "listing the workflows"))?;
-        (bundles, workflows)
+        let wanted = !project.spec.pipelines.is_empty();
+        (bundles, workflows, pipelines::current(&client, &name, wanted).await?)
     } else {
-        (Vec::new(), Vec::new())
+        (Vec::new(), Vec::new(), Vec::new())
     };
     let (version, upload) = choose_version(&label, &digest, &hex, &bundles, args.version.is_some())?;
 
@@ -166,6 +173,11 @@ pub async fn push(args: PushArgs) -> CliResult {
             }
         }
     }
+    let desired_pipelines = pipelines::desired(&project, &version);
+    let pipeline_plan = pipelines::plan(&desired_pipelines, &current_pipelines, !args.no_prune);
+    steps.extend(pipeline_plan.steps);
+    unchanged.extend(pipeline_plan.unchanged);
+    kept.extend(pipeline_plan.kept);
     if let Some(secrets) = &secrets
         && !secrets.is_empty()
     {
@@ -204,7 +216,8 @@ pub async fn push(args: PushArgs) -> CliResult {
     if !args.yes {
         confirm("Apply this plan?", "--yes")?;
     }
-    apply(&client, &name, &project, &steps, &desired, secrets.as_deref(), built.bytes).await?;
+    let wanted = Wanted { workflows: &desired, pipelines: &desired_pipelines };
+    apply(&client, &name, &project, &steps, wanted, secrets.as_deref(), built.bytes).await?;
     output::print(args.format, &report(true, &steps), || {
         format!(
             "{} {name} on {} now matches {} (bundle {version}).",
@@ -216,13 +229,21 @@ pub async fn push(args: PushArgs) -> CliResult {
     Ok(OK)
 }
 
-/// A workflow's notebook left out by an ignore file would fail every run: refused now.
+/// A workflow's or pipeline step's notebook left out by an ignore file would fail every run:
+/// refused now.
 fn check_notebooks_bundled(project: &LocalProject, files: &[String]) -> CliResult<()> {
-    for (name, workflow) in &project.spec.workflows {
-        let notebook = workflow.notebook.trim();
+    let workflows =
+        project.spec.workflows.iter().map(|(name, w)| (format!("workflow {name}"), w.notebook.as_str()));
+    let steps = project.spec.pipelines.iter().flat_map(|(pipeline, p)| {
+        p.steps.iter().filter_map(move |s| {
+            Some((format!("step {} of pipeline {pipeline}", s.name), s.notebook.as_deref()?))
+        })
+    });
+    for (owner, notebook) in workflows.chain(steps) {
+        let notebook = notebook.trim();
         if !files.iter().any(|f| f == notebook) {
             return Err(CliError::bad_input(format!(
-                "notebook {notebook} of workflow {name} is left out of the bundle by .gitignore or .nbwignore; un-ignore it"
+                "notebook {notebook} of {owner} is left out of the bundle by .gitignore or .nbwignore; un-ignore it"
             )));
         }
     }
@@ -311,9 +332,15 @@ fn choose_version(
 fn diff(existing: &Workflow, wanted: &WorkflowInput) -> Vec<String> {
     let have =
         WorkflowInput { name: existing.name.clone(), enabled: existing.enabled, spec: existing.spec.clone() };
-    let (Value::Object(have), Value::Object(want)) =
-        (serde_json::to_value(&have).expect("serializes"), serde_json::to_value(wanted).expect("serializes"))
-    else {
+    diff_json(
+        &serde_json::to_value(&have).expect("serializes"),
+        &serde_json::to_value(wanted).expect("serializes"),
+    )
+}
+
+/// What differs between two JSON objects, one line per top-level field.
+fn diff_json(have: &Value, want: &Value) -> Vec<String> {
+    let (Value::Object(have), Value::Object(want)) = (have, want) else {
         return vec!["everything".into()];
     };
     let mut keys: Vec<&String> = have.keys().chain(want.keys()).collect();
@@ -343,19 +370,13 @@ fn show_plan(name: &str, server: &str, steps: &[Step], unchanged: &[String], kep
             Step::CreateWorkflow { name, notebook } => {
                 format!("  {} create workflow {name} ({notebook})", style("+").green())
             }
-            Step::UpdateWorkflow { name, changes } => {
-                let mut text = format!("  {} update workflow {name}:", style("~").yellow());
-                for change in changes {
-                    text.push_str(&format!("\n      {change}"));
-                }
-                text
+            Step::UpdateWorkflow { name, changes } => update_line("workflow", name, changes),
+            Step::DeleteWorkflow { name } => delete_line("workflow", name),
+            Step::CreatePipeline { name, steps } => {
+                format!("  {} create pipeline {name} ({steps} steps)", style("+").green())
             }
-            Step::DeleteWorkflow { name } => {
-                format!(
-                    "  {} delete workflow {name} (not in nbw.yaml; --no-prune keeps it)",
-                    style("-").red()
-                )
-            }
+            Step::UpdatePipeline { name, changes } => update_line("pipeline", name, changes),
+            Step::DeletePipeline { name } => delete_line("pipeline", name),
             Step::SetSecrets { names } => {
                 format!("  {} set secrets {} (from local.nbvars)", style("*").magenta(), names.join(", "))
             }
@@ -370,12 +391,31 @@ fn show_plan(name: &str, server: &str, steps: &[Step], unchanged: &[String], kep
     lines.join("\n")
 }
 
+/// The workflows and pipelines nbw.yaml wants, as the server takes them.
+struct Wanted<'a> {
+    workflows: &'a [WorkflowInput],
+    pipelines: &'a [(String, nbw_core::api::PipelineInput)],
+}
+
+/// "~ update workflow NAME:" and a line per change.
+fn update_line(kind: &str, name: &str, changes: &[String]) -> String {
+    let mut text = format!("  {} update {kind} {name}:", console::style("~").yellow());
+    for change in changes {
+        text.push_str(&format!("\n      {change}"));
+    }
+    text
+}
+
+fn delete_line(kind: &str, name: &str) -> String {
+    format!("  {} delete {kind} {name} (not in nbw.yaml; --no-prune keeps it)", console::style("-").red())
+}
+
 async fn apply(
     client: &UserClient,
     name: &str,
     project: &LocalProject,
     steps: &[Step],
-    desired: &[WorkflowInput],
+    wanted: Wanted<'_>,
     secrets: Option<&[(String, String)]>,
     archive: Vec<u8>,
 ) -> CliResult<()> {
@@ -402,7 +442,8 @@ async fn apply(
                 eprintln!("{} uploaded bundle {version}", output::ok_mark().for_stderr());
             }
             Step::CreateWorkflow { name: workflow, .. } => {
-                let input = desired.iter().find(|d| &d.name == workflow).expect("planned from desired");
+                let input =
+                    wanted.workflows.iter().find(|d| &d.name == workflow).expect("planned from desired");
                 client
                     .create_workflow(name, input)
                     .await
@@ -410,7 +451,8 @@ async fn apply(
                 eprintln!("{} created workflow {workflow}", output::ok_mark().for_stderr());
             }
             Step::UpdateWorkflow { name: workflow, .. } => {
-                let input = desired.iter().find(|d| &d.name == workflow).expect("planned from desired");
+                let input =
+                    wanted.workflows.iter().find(|d| &d.name == workflow).expect("planned from desired");
                 client
                     .replace_workflow(name, workflow, input)
                     .await
@@ -424,6 +466,10 @@ async fn apply(
                     .map_err(|e| CliError::from_client(e, &format!("deleting workflow {workflow}")))?;
                 eprintln!("{} deleted workflow {workflow}", output::ok_mark().for_stderr());
             }
+            Step::CreatePipeline { name: pipeline, .. } | Step::UpdatePipeline { name: pipeline, .. } => {
+                pipelines::put(client, name, pipeline, wanted.pipelines).await?;
+            }
+            Step::DeletePipeline { name: pipeline } => pipelines::delete(client, name, pipeline).await?,
             Step::SetSecrets { .. } => {
                 for (key, value) in secrets.unwrap_or_default() {
                     client

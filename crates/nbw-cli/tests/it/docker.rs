@@ -8,7 +8,6 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::support;
 use crate::support::{Server, notebook};
 
 /// The base image, or `None` (a skip) without Docker outside CI.
@@ -255,7 +254,7 @@ async fn nbw_run_image_cleans_up_and_removes_what_a_killed_run_left() {
     std::fs::write(dir.path().join("sleepy.ipynb"), serde_json::to_vec(&sleepy).unwrap()).unwrap();
     std::fs::write(dir.path().join("quick.ipynb"), serde_json::to_vec(&quick).unwrap()).unwrap();
     let run = |input: &str| {
-        let mut command = Command::new(support::nbw_bin());
+        let mut command = Command::new(crate::support::nbw_bin());
         command.current_dir(dir.path()).args(["run", "--no-progress", "--image", &image, input]);
         command
     };
@@ -284,7 +283,7 @@ async fn a_reply_only_error_in_a_container_fails_the_run_with_the_banner() {
     let dir = nbw_testkit::tempdir();
     let nb = notebook(&[("x = 1", &[]), ("%undefined-line-magic", &[]), ("print('never')", &[])]);
     std::fs::write(dir.path().join("magic.ipynb"), serde_json::to_vec(&nb).unwrap()).unwrap();
-    let output = Command::new(support::nbw_bin())
+    let output = Command::new(crate::support::nbw_bin())
         .current_dir(dir.path())
         .args(["run", "--no-progress", "--image", &image, "magic.ipynb"])
         .output()

@@ -9,11 +9,9 @@ use nbw_testkit::{
 };
 use serde_json::{Value, json};
 
-use crate::support;
-
 /// `nbw run` in `cwd` with the venv's kernels, none of the caller's cloud settings, and `env`.
 fn nbw(cwd: &Path, env: &[(String, String)]) -> assert_cmd::Command {
-    let mut cmd = support::nbw(&cwd.join(".nbw-config"), cwd);
+    let mut cmd = crate::support::nbw(&cwd.join(".nbw-config"), cwd);
     for (key, _) in
         std::env::vars().filter(|(k, _)| ["AWS_", "GOOGLE_", "AZURE_"].iter().any(|p| k.starts_with(p)))
     {
@@ -37,7 +35,7 @@ fn side_by_side(nb: &Value, args: &[&str]) -> (Value, Value, tempfile::TempDir) 
         std::fs::create_dir(sub).unwrap();
         write_notebook(sub, "in.ipynb", nb);
     }
-    let (code, _, err) = support::run(nbw(&ours, &[]).args(["in.ipynb", "out.ipynb"]).args(args));
+    let (code, _, err) = crate::support::run(nbw(&ours, &[]).args(["in.ipynb", "out.ipynb"]).args(args));
     assert_eq!(code, 0, "nbw failed: {err}");
     let papermill = nbw_testkit::venv().join("bin/papermill");
     let output = std::process::Command::new(&papermill)
@@ -160,7 +158,7 @@ fn notebooks_round_trip_through_a_local_s3_server() {
     s3.create_bucket("notebooks");
     s3.put("notebooks", "in/report.ipynb", serde_json::to_string(&sample()).unwrap().as_bytes());
     let dir = tempdir();
-    let (code, _, err) = support::run(
+    let (code, _, err) = crate::support::run(
         nbw(dir.path(), &s3.env())
             .args(["s3://notebooks/in/report.ipynb", "s3://notebooks/runs/out.ipynb"])
             .args(["-p", "b", "from s3", "--inject-paths"]),
@@ -174,15 +172,16 @@ fn notebooks_round_trip_through_a_local_s3_server() {
     assert_eq!(papermill["parameters"]["PAPERMILL_OUTPUT_PATH"], "s3://notebooks/runs/out.ipynb");
 
     let (code, _, err) =
-        support::run(nbw(dir.path(), &s3.env()).args(["s3://notebooks/in/none.ipynb", "o.ipynb"]));
+        crate::support::run(nbw(dir.path(), &s3.env()).args(["s3://notebooks/in/none.ipynb", "o.ipynb"]));
     assert_eq!(code, 2);
     assert!(err.contains("no such object") && err.contains("s3://notebooks/in/none.ipynb"), "{err}");
     let (code, _, err) =
-        support::run(nbw(dir.path(), &s3.env()).args(["s3://nobucket/report.ipynb", "o.ipynb"]));
+        crate::support::run(nbw(dir.path(), &s3.env()).args(["s3://nobucket/report.ipynb", "o.ipynb"]));
     assert_eq!(code, 2);
     assert!(err.contains("no such bucket"), "{err}");
     let local = write_notebook(dir.path(), "local.ipynb", &sample());
-    let (code, _, err) = support::run(nbw(dir.path(), &s3.env()).arg(&local).arg("s3://nobucket/out.ipynb"));
+    let (code, _, err) =
+        crate::support::run(nbw(dir.path(), &s3.env()).arg(&local).arg("s3://nobucket/out.ipynb"));
     assert_eq!(code, 2);
     assert!(err.contains("no such bucket") && err.contains("kept in"), "{err}");
 }
@@ -192,10 +191,12 @@ fn http_notebooks_are_read_and_never_written() {
     let dir = tempdir();
     write_notebook(dir.path(), "served.ipynb", &sample());
     let server = FileServer::start(dir.path());
-    let (code, _, err) = support::run(nbw(dir.path(), &[]).arg(server.url("served.ipynb")).arg("out.ipynb"));
+    let (code, _, err) =
+        crate::support::run(nbw(dir.path(), &[]).arg(server.url("served.ipynb")).arg("out.ipynb"));
     assert_eq!(code, 0, "{err}");
     assert_eq!(cell_text(&read_json(&dir.path().join("out.ipynb"))["cells"][2]), "1 x\nwarned\n");
-    let (code, _, err) = support::run(nbw(dir.path(), &[]).arg("served.ipynb").arg(server.url("out.ipynb")));
+    let (code, _, err) =
+        crate::support::run(nbw(dir.path(), &[]).arg("served.ipynb").arg(server.url("out.ipynb")));
     assert_eq!(code, 2);
     assert!(err.contains("read-only") && err.contains("s3://"), "{err}");
 }
@@ -211,7 +212,7 @@ fn clouds_without_credentials_fail_with_the_variables_to_set() {
         ("az://container/nb.ipynb", "AZURE_STORAGE_ACCOUNT_NAME"),
     ];
     for (url, variable) in cases {
-        let (code, _, err) = support::run(nbw(dir.path(), &no_metadata).args([url, "out.ipynb"]));
+        let (code, _, err) = crate::support::run(nbw(dir.path(), &no_metadata).args([url, "out.ipynb"]));
         assert_eq!(code, 2, "{url}: {err}");
         assert!(err.contains("no usable credentials") && err.contains(variable), "{url}: {err}");
     }

@@ -57,7 +57,7 @@ fn hostile() -> Value {
 
 /// A server (on SQLite, or on a fresh PostgreSQL database), project `demo` with the test
 /// notebooks and workflows `report` and `slow`, and one agent.
-async fn demo(dir: &std::path::Path, postgres: bool) -> (Server, support::Proc) {
+async fn demo(dir: &std::path::Path, postgres: bool) -> (Server, crate::support::Proc) {
     let url = postgres.then(nbw_testkit::fresh_postgres_url);
     let env: Vec<(&str, &str)> = url.iter().map(|url| ("NBW_DATABASE_URL", url.as_str())).collect();
     let server = Server::start(dir, &env).await;

@@ -134,7 +134,10 @@ async fn list_runs(
     } else {
         None
     };
-    Ok(Json(Page { items: rows.iter().map(super::super::store::pipelines::RunRow::to_api).collect(), next_cursor }))
+    Ok(Json(Page {
+        items: rows.iter().map(super::super::store::pipelines::RunRow::to_api).collect(),
+        next_cursor,
+    }))
 }
 
 /// One run with its steps.

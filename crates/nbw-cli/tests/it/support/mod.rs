@@ -297,6 +297,19 @@ impl Server {
         }
     }
 
+    /// Waits until pipeline run `id` of `project` has ended; returns it.
+    pub async fn wait_pipeline_run(&self, project: &str, id: &str, timeout: Duration) -> Value {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let run = self.get_ok(&format!("/v1/projects/{project}/pipeline-runs/{id}")).await;
+            if run["state"] != "running" && run["state"] != "queued" {
+                return run;
+            }
+            assert!(Instant::now() < deadline, "pipeline run {id} did not end in {timeout:?}: {run}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
     /// All executions of a project (up to 500), newest first.
     pub async fn executions(&self, project: &str) -> Vec<Value> {
         let page = self.get_ok(&format!("/v1/projects/{project}/executions?limit=500")).await;
