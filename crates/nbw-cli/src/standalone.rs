@@ -183,6 +183,15 @@ async fn create_example(admin: Admin<'_>, admin_id: &str) -> anyhow::Result<Stri
             .await
             .map_err(|e| anyhow::anyhow!("creating an example workflow: {e}"))?;
     }
+    // The pipelines come from the example's nbw.yaml, as `nbw push` would send them.
+    let text = std::str::from_utf8(PROJECT_FILE)?;
+    let file = nbw_core::project::parse(text, Path::new("nbw.yaml"), None)?;
+    for (name, pipeline) in &file.pipelines {
+        admin
+            .put_pipeline(&project, name, pipeline.to_input(None))
+            .await
+            .map_err(|e| anyhow::anyhow!("creating the example pipeline {name}: {e}"))?;
+    }
     Ok(project)
 }
 

@@ -3,8 +3,11 @@
 //! a project). They go through the same services as the API, so the same rules hold.
 
 use bytes::Bytes;
-use nbw_core::api::{Bundle, CreateUser, RegisterAgent, User, Workflow, WorkflowInput};
+use nbw_core::api::{
+    Bundle, CreateUser, Pipeline, PipelineInput, RegisterAgent, Role, User, Workflow, WorkflowInput,
+};
 
+use crate::auth::access::ProjectAccess;
 use crate::auth::{accounts, agents};
 use crate::error::{Error, Result};
 use crate::state::AppState;
@@ -74,6 +77,13 @@ impl<'a> Admin<'a> {
     /// Creates a workflow in the project.
     pub async fn create_workflow(&self, project_id: &str, input: WorkflowInput) -> Result<Workflow> {
         crate::workflows::create(self.state, project_id, input).await
+    }
+
+    /// Creates or replaces a pipeline of the project, checked as the API checks it.
+    pub async fn put_pipeline(&self, project_id: &str, name: &str, input: PipelineInput) -> Result<Pipeline> {
+        let access =
+            ProjectAccess { project_id: project_id.to_owned(), name: String::new(), role: Role::Owner };
+        crate::pipelines::put(self.state, &access, name, input).await
     }
 
     /// Sets a project secret.
