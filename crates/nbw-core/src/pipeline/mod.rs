@@ -35,7 +35,8 @@ pub struct PipelineEntry {
     /// agent).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub shared_folders: Vec<String>,
-    /// How long the shared volume is kept after a failed run, for debugging (default: removed).
+    /// How long the shared volume is kept after a failed run, for debugging and `rerun --from-failed`
+    /// (default: one hour).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keep_volume_on_failure: Option<Seconds>,
     /// How many steps may run at once (default 1 when absent; 0 is an error).
