@@ -149,7 +149,7 @@ pub async fn pipe(args: PipeArgs) -> CliResult {
         }
         PipeCommand::Rerun { id, from_failed, watch, format } => {
             let run = client
-                .rerun_pipeline(&project, &id, &RerunPipeline { from_failed })
+                .rerun_pipeline(&project, &id, &RerunPipeline { from_failed, origin: Some(Origin::Cli) })
                 .await
                 .map_err(|e| CliError::from_client(e, &format!("re-running pipeline run {id}")))?;
             return started(&client, &project, run, watch.watch, format).await;

@@ -121,6 +121,76 @@ async fn a_seqpipe_passes_a_file_and_a_value_and_leaves_no_volume_on_postgres() 
     a_seqpipe_passes_a_file_and_a_value_and_leaves_no_volume(Some(nbw_testkit::fresh_postgres_url())).await;
 }
 
+const FOLDERS: &str = r#"pipelines:
+  folders:
+    shared_folders: [data/, models/]
+    steps:
+      - {name: write, notebook: notebooks/write_csv.ipynb}
+      - {name: read, notebook: notebooks/read_csv.ipynb, parameters: {first: "{{ steps.write.result.workdir }}"}}
+"#;
+
+fn folder_notebooks() -> Vec<(&'static str, Value)> {
+    vec![
+        (
+            "write_csv.ipynb",
+            notebook(&[(
+                "import os\nfrom nbw_result import nbw_result\nos.makedirs('data', exist_ok=True)\nopen('data/x.csv', 'w').write('region,rows\\nemea,40\\n')\nos.makedirs('models', exist_ok=True)\nopen('models/m.txt', 'w').write('weights')\nnbw_result(workdir=os.getcwd())",
+                &[],
+            )]),
+        ),
+        (
+            "read_csv.ipynb",
+            notebook(&[
+                ("first = ''", &["parameters"]),
+                (
+                    "import csv, os\nassert os.getcwd() != first, 'each step has its own working directory'\nrows = list(csv.DictReader(open('data/x.csv')))\nassert rows == [{'region': 'emea', 'rows': '40'}], rows\nassert open('models/m.txt').read() == 'weights'\nprint('read', len(rows))",
+                    &[],
+                ),
+            ]),
+        ),
+    ]
+}
+
+/// `shared_folders` on the local agent: step 1 writes `data/x.csv` in its working directory,
+/// step 2 (in another working directory) reads it; with two agents, both steps run on the one
+/// the run is pinned to; the volume is gone once the run ends.
+async fn shared_folders_carry_files_between_steps_on_one_agent(database: Option<String>) {
+    let dir = nbw_testkit::tempdir();
+    let (server, _agent, config) = start(dir.path(), database, &[]).await;
+    let token = server.agent_token("a2", json!({})).await;
+    let _second = server.agent(dir.path(), &token, 2, &[]);
+    let root = project(dir.path(), "folderdemo", FOLDERS, &folder_notebooks());
+    cli(&config, &root, &["push", "--yes"], 0);
+
+    let done: Value =
+        serde_json::from_str(&cli(&config, &root, &["pipe", "run", "folders", "--watch", "-o", "json"], 0))
+            .unwrap();
+    assert_eq!(done["state"], "succeeded", "{done}");
+    let mut agents = Vec::new();
+    for step in done["steps"].as_array().unwrap() {
+        let id = step["execution_id"].as_str().unwrap();
+        let execution = server.get_ok(&format!("/v1/executions/{id}")).await;
+        assert_eq!(execution["state"], "succeeded", "{execution}");
+        agents.push(execution["agent_id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(agents[0], agents[1], "the run is pinned to one agent: {done}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !volumes_left(dir.path()).is_empty() {
+        assert!(Instant::now() < deadline, "volumes left behind: {:?}", volumes_left(dir.path()));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shared_folders_carry_files_between_steps_on_one_agent_on_sqlite() {
+    shared_folders_carry_files_between_steps_on_one_agent(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shared_folders_carry_files_between_steps_on_one_agent_on_postgres() {
+    shared_folders_carry_files_between_steps_on_one_agent(Some(nbw_testkit::fresh_postgres_url())).await;
+}
+
 const BRANCHES: &str = r#"pipelines:
   branches:
     max_parallel: 2
@@ -171,6 +241,7 @@ async fn a_failed_branch_skips_its_dependents_and_reruns_alone(database: Option<
     ))
     .unwrap();
     assert_eq!(rerun["rerun_of"], id, "{rerun}");
+    assert_eq!(rerun["origin"], "cli", "the re-run is the caller's: {rerun}");
     assert_eq!(
         [state(&rerun, 0), state(&rerun, 1), state(&rerun, 2), state(&rerun, 3)],
         ["reused", "reused", "succeeded", "succeeded"],

@@ -82,6 +82,9 @@ pub struct RerunPipeline {
     /// their results and shared volume contents. When false, every step runs again.
     #[serde(default)]
     pub from_failed: bool,
+    /// `web` (default) or `cli`: who asked for the re-run (not the earlier run's origin).
+    #[serde(default)]
+    pub origin: Option<Origin>,
 }
 
 /// The state of a pipeline run.

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::project::{Retries, ScheduleEntry, Seconds};
+use crate::project::{NotificationEntry, Retries, ScheduleEntry, Seconds};
 
 pub use validate::validate_pipelines;
 
@@ -45,6 +45,10 @@ pub struct PipelineEntry {
     /// The longest the whole run may take.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<Seconds>,
+    /// Where to report how a run ends: one message per run (not per step), with the failing
+    /// step and cell; the same shape as a workflow's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notifications: Vec<NotificationEntry>,
     /// The steps, in the order a SeqPipe runs them.
     pub steps: Vec<StepEntry>,
 }

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::dag::{self, upstreams};
 use super::template::{self, Reference};
 use super::{PipelineEntry, StepEntry};
+use crate::names::check_secret_name;
 use crate::project::WorkflowEntry;
 
 /// Checks every pipeline. `notebooks` is the bundle's notebook list (`None` when the project is
@@ -69,6 +70,15 @@ fn check_pipeline(
                 "shared folder `{folder}` must be a folder inside the working directory, like `data/`"
             );
             report(&["shared_folders", &i.to_string()], message);
+        }
+    }
+    for (i, notification) in pipeline.notifications.iter().enumerate() {
+        if check_secret_name(&notification.url_secret).is_err() {
+            let message = format!(
+                "notification url_secret {:?} must name a project secret (letters, digits and '_', not starting with a digit)",
+                notification.url_secret
+            );
+            report(&["notifications", &i.to_string(), "url_secret"], message);
         }
     }
     check_cycle(&pipeline.steps, report);

@@ -119,3 +119,17 @@ fn step_names_and_shared_folders_are_checked() {
     assert_eq!(path, "pipelines.p.shared_folders.1");
     assert!(message.contains("shared folder `../up`"), "{message}");
 }
+
+#[test]
+fn a_pipelines_notifications_name_a_secret_and_default_to_both_outcomes() {
+    let yaml = "p:\n  notifications:\n    - {channel: slack, url_secret: SLACK_HOOK, on: failure}\n    \
+                - {channel: webhook, url_secret: 9bad}\n  steps:\n    - {name: a, notebook: notebooks/clean.ipynb}\n";
+    let (path, message) = one(yaml);
+    assert_eq!(path, "pipelines.p.notifications.1.url_secret");
+    assert!(message.starts_with("pipeline `p`: notification url_secret \"9bad\" must name"), "{message}");
+    let pipelines: BTreeMap<String, PipelineEntry> = serde_yaml::from_str(yaml).unwrap();
+    use crate::project::NotificationEntry;
+    let notifications: Vec<_> = pipelines["p"].notifications.iter().map(NotificationEntry::to_api).collect();
+    assert_eq!(notifications[0].on, vec![crate::api::NotifyOn::Failure]);
+    assert_eq!(notifications[1].on, vec![crate::api::NotifyOn::Success, crate::api::NotifyOn::Failure]);
+}

@@ -1,6 +1,6 @@
 //! A workflow, a pipeline and a schedule of the project file as the API's.
 
-use super::model::{ChannelEntry, OnEntry, WorkflowEntry};
+use super::model::{ChannelEntry, NotificationEntry, OnEntry, WorkflowEntry};
 use super::retries::Retries;
 use super::schedule::{MisfireEntry, ScheduleEntry};
 use crate::api::{
@@ -14,28 +14,7 @@ impl WorkflowEntry {
     /// latest upload when `None`).
     pub fn to_input(&self, name: &str, bundle_version: Option<&str>) -> WorkflowInput {
         let retries = self.retries.map(|r| r.to_policy()).unwrap_or_default();
-        let notifications = self
-            .notifications
-            .iter()
-            .map(|n| Notification {
-                channel: match n.channel {
-                    ChannelEntry::Slack => NotifyChannel::Slack,
-                    ChannelEntry::Discord => NotifyChannel::Discord,
-                    ChannelEntry::Webhook => NotifyChannel::Webhook,
-                },
-                url_secret: n.url_secret.clone(),
-                on: if n.on.is_empty() {
-                    vec![NotifyOn::Success, NotifyOn::Failure]
-                } else {
-                    n.on.iter()
-                        .map(|on| match on {
-                            OnEntry::Success => NotifyOn::Success,
-                            OnEntry::Failure => NotifyOn::Failure,
-                        })
-                        .collect()
-                },
-            })
-            .collect();
+        let notifications = self.notifications.iter().map(NotificationEntry::to_api).collect();
         let schedule = self.schedule.as_ref().map(ScheduleEntry::to_api);
         WorkflowInput {
             name: name.to_owned(),
@@ -53,6 +32,31 @@ impl WorkflowEntry {
                 retries,
                 notifications,
                 schedule,
+            },
+        }
+    }
+}
+
+impl NotificationEntry {
+    /// The API's notification: both outcomes when `on` is left out.
+    pub fn to_api(&self) -> Notification {
+        Notification {
+            channel: match self.channel {
+                ChannelEntry::Slack => NotifyChannel::Slack,
+                ChannelEntry::Discord => NotifyChannel::Discord,
+                ChannelEntry::Webhook => NotifyChannel::Webhook,
+            },
+            url_secret: self.url_secret.clone(),
+            on: if self.on.is_empty() {
+                vec![NotifyOn::Success, NotifyOn::Failure]
+            } else {
+                self.on
+                    .iter()
+                    .map(|on| match on {
+                        OnEntry::Success => NotifyOn::Success,
+                        OnEntry::Failure => NotifyOn::Failure,
+                    })
+                    .collect()
             },
         }
     }

@@ -98,7 +98,7 @@ impl Facts {
     }
 }
 
-fn human_duration(ms: f64) -> String {
+pub(super) fn human_duration(ms: f64) -> String {
     let secs = ms / 1000.0;
     if secs < 60.0 {
         format!("{secs:.1} s")
@@ -110,7 +110,7 @@ fn human_duration(ms: f64) -> String {
 }
 
 /// At most `max` characters, with an ellipsis when cut.
-fn truncate(text: &str, max: usize) -> String {
+pub(super) fn truncate(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         text.to_owned()
     } else {
@@ -131,12 +131,12 @@ pub(super) fn payload(channel: NotifyChannel, facts: &Facts) -> Value {
 
 /// Slack's mrkdwn: `&`, `<` and `>` are escaped (a raw `<!channel>` in an error message must not
 /// ping anyone).
-fn slack_escape(text: &str) -> String {
+pub(super) fn slack_escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 /// A code block that text cannot close early.
-fn code_block(text: &str) -> String {
+pub(super) fn code_block(text: &str) -> String {
     format!("```{}```", text.replace("```", "`\u{200b}``"))
 }
 
@@ -178,7 +178,7 @@ fn slack(facts: &Facts) -> Value {
 }
 
 /// Discord markdown: the characters that format are escaped.
-fn discord_escape(text: &str) -> String {
+pub(super) fn discord_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if matches!(c, '*' | '_' | '~' | '`' | '|' | '>' | '\\' | '[' | ']') {

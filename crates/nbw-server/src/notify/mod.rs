@@ -1,5 +1,6 @@
 //! Notifications: when an execution ends, each of its workflow's notifications that asks for
-//! that outcome becomes a row of the outbox ([`enqueue`]); a background loop ([`spawn`])
+//! that outcome becomes a row of the outbox ([`enqueue`]), and likewise when a pipeline run
+//! ends ([`enqueue_pipeline_run`]: one message per run); a background loop ([`spawn`])
 //! delivers the rows to Slack, Discord or any webhook, with retries and exponential backoff.
 //!
 //! Webhook URLs are credentials (anyone holding a Slack or Discord webhook URL can post to the
@@ -12,7 +13,8 @@
 use std::time::Duration;
 
 use futures::StreamExt;
-use nbw_core::api::{Execution, ExecutionState, Notification, NotifyOn};
+use nbw_core::api::{Execution, ExecutionState, Notification, NotifyChannel, NotifyOn, PipelineRunState};
+use nbw_core::project::NotificationEntry;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -21,10 +23,13 @@ use crate::db::now_ms;
 use crate::secrets;
 use crate::state::AppState;
 use crate::store::outbox::{self, OutboxRow};
+use crate::store::pipelines::RunRow;
 
 mod message;
+mod pipeline;
 
 use message::{Facts, payload};
+use pipeline::RunFacts;
 
 /// How the delivery loop runs. [`Default`] is what the server uses; tests shorten the times.
 #[derive(Debug, Clone)]
@@ -83,21 +88,66 @@ pub async fn enqueue(
     if !execution.state.is_final() {
         return Ok(());
     }
-    let outcome =
-        if execution.state == ExecutionState::Succeeded { NotifyOn::Success } else { NotifyOn::Failure };
-    let wanted: Vec<(usize, &Notification)> =
-        execution.spec.notifications.iter().enumerate().filter(|(_, n)| n.on.contains(&outcome)).collect();
+    let wanted = wanted(&execution.spec.notifications, execution.state == ExecutionState::Succeeded);
     if wanted.is_empty() {
         return Ok(());
     }
-    let project = outbox::project_name(&state.db, &execution.project_id)
-        .await?
-        .unwrap_or_else(|| execution.project_id.clone());
+    let project = project_name(state, &execution.project_id).await?;
     let facts = Facts::of(execution, &project, workflow_name, &state.config.public_url());
+    let about =
+        About { project_id: &execution.project_id, execution_id: Some(&execution.id), key: &execution.id };
+    insert_rows(state, &about, &wanted, |channel| payload(channel, &facts)).await
+}
+
+/// Queues the notifications of a pipeline run that ended (one message per run, whatever its
+/// steps' own notifications do); calling again for the same run adds nothing.
+pub async fn enqueue_pipeline_run(state: &AppState, run: &RunRow) -> anyhow::Result<()> {
+    let ended = run.state();
+    if !ended.is_final() {
+        return Ok(());
+    }
+    let notifications: Vec<Notification> =
+        run.spec().notifications.iter().map(NotificationEntry::to_api).collect();
+    let wanted = wanted(&notifications, ended == PipelineRunState::Succeeded);
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let project = project_name(state, &run.project_id).await?;
+    let facts = RunFacts::of(state, run, &project).await?;
+    let key = format!("{}#run", run.id);
+    let about = About { project_id: &run.project_id, execution_id: None, key: &key };
+    insert_rows(state, &about, &wanted, |channel| pipeline::payload(channel, &facts)).await
+}
+
+/// The notifications that ask for this outcome, with their place in the list.
+fn wanted(notifications: &[Notification], succeeded: bool) -> Vec<(usize, &Notification)> {
+    let outcome = if succeeded { NotifyOn::Success } else { NotifyOn::Failure };
+    notifications.iter().enumerate().filter(|(_, n)| n.on.contains(&outcome)).collect()
+}
+
+async fn project_name(state: &AppState, project_id: &str) -> anyhow::Result<String> {
+    Ok(outbox::project_name(&state.db, project_id).await?.unwrap_or_else(|| project_id.to_owned()))
+}
+
+/// What outbox rows are about.
+struct About<'a> {
+    project_id: &'a str,
+    execution_id: Option<&'a str>,
+    /// Unique to the thing that ended: with the notification's place, the row's id.
+    key: &'a str,
+}
+
+/// One outbox row per notification, its payload from `payload_of`.
+async fn insert_rows(
+    state: &AppState,
+    about: &About<'_>,
+    wanted: &[(usize, &Notification)],
+    payload_of: impl Fn(NotifyChannel) -> serde_json::Value,
+) -> anyhow::Result<()> {
     let now = now_ms();
-    for (index, notification) in wanted {
+    for &(index, notification) in wanted {
         let (row_state, last_error) =
-            match secrets::read_secret(state, &execution.project_id, &notification.url_secret).await {
+            match secrets::read_secret(state, about.project_id, &notification.url_secret).await {
                 Ok(Some(url)) => match check_url(&url) {
                     Ok(()) => (outbox::PENDING, None),
                     Err(problem) => (outbox::FAILED, Some(bad_url(&notification.url_secret, problem))),
@@ -111,14 +161,14 @@ pub async fn enqueue(
                 }
             };
         let row = OutboxRow {
-            // Derived from the execution and the notification's place in its spec, so a second
-            // enqueue of the same execution collides instead of sending twice.
-            id: token_hash(&format!("{}#{index}", execution.id))[..20].to_owned(),
-            project_id: execution.project_id.clone(),
-            execution_id: Some(execution.id.clone()),
+            // Derived from what ended and the notification's place in its list, so a second
+            // enqueue of the same end collides instead of sending twice.
+            id: token_hash(&format!("{}#{index}", about.key))[..20].to_owned(),
+            project_id: about.project_id.to_owned(),
+            execution_id: about.execution_id.map(str::to_owned),
             channel: outbox::channel_name(notification.channel).to_owned(),
             target: notification.url_secret.clone(),
-            payload: payload(notification.channel, &facts).to_string(),
+            payload: payload_of(notification.channel).to_string(),
             state: row_state.to_owned(),
             attempts: 0,
             next_attempt_at: now,
@@ -129,7 +179,7 @@ pub async fn enqueue(
         if outbox::insert(&state.db, &row).await?
             && let Some(error) = &row.last_error
         {
-            tracing::warn!(execution = %execution.id, channel = %row.channel, error = %error, "notification not sent");
+            tracing::warn!(about = %about.key, channel = %row.channel, error = %error, "notification not sent");
         }
     }
     Ok(())

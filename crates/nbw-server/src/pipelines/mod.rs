@@ -1,10 +1,12 @@
 //! Pipelines: definitions (checked again here against the bundle's notebooks and the project's
 //! workflows, as `nbw push` checks them), their runs ([`runs`]: creating, cancelling,
 //! re-running), how a run moves on when a step's execution ends ([`progress`]), how a step
-//! becomes an execution ([`step`]), and the periodic work ([`tick`]: timeouts, scheduled
-//! fires, shared volumes to remove).
+//! becomes an execution ([`step`]), the repair of runs a stopped server left half-started
+//! ([`repair`]), and the periodic work ([`tick`]: timeouts, repairs, scheduled fires, shared
+//! volumes to remove).
 
 pub mod progress;
+pub mod repair;
 pub mod runs;
 pub mod step;
 pub mod tick;

@@ -32,6 +32,9 @@ pub struct Draft {
     pub steps: Vec<StepRun>,
     /// Executions to cancel once the change is saved.
     pub cancel: Vec<String>,
+    /// Queued steps whose executions (the ids they name) are to be created once the change is
+    /// saved: the repair of a run whose server stopped before queueing them.
+    pub requeue: Vec<String>,
 }
 
 impl Draft {
@@ -51,33 +54,96 @@ impl Draft {
 pub async fn change(
     state: &AppState,
     run_id: &str,
-    mut edit: impl FnMut(&mut Draft) -> bool,
+    edit: impl FnMut(&mut Draft) -> bool,
 ) -> Result<Option<RunRow>> {
+    Ok(change_counted(state, run_id, edit).await?.map(|(row, _)| row))
+}
+
+/// [`change`], with how many executions this call created.
+pub async fn change_counted(
+    state: &AppState,
+    run_id: &str,
+    mut edit: impl FnMut(&mut Draft) -> bool,
+) -> Result<Option<(RunRow, usize)>> {
     for _ in 0..100 {
         let Some(row) = store::run(&state.db, run_id).await? else { return Ok(None) };
-        let mut draft = Draft { steps: row.steps(), row, cancel: Vec::new() };
+        let was_final = row.state().is_final();
+        let mut draft = Draft { steps: row.steps(), row, cancel: Vec::new(), requeue: Vec::new() };
         if !edit(&mut draft) {
-            return Ok(Some(draft.row));
+            return Ok(Some((draft.row, 0)));
         }
-        let starts = if draft.is_final() { Vec::new() } else { plan(state, &mut draft).await? };
+        let mut starts = if draft.is_final() { Vec::new() } else { requeued(state, &mut draft).await? };
+        if !draft.is_final() {
+            starts.extend(plan(state, &mut draft).await?);
+        }
         settle(&mut draft);
         draft.row.steps = serde_json::to_string(&draft.steps).expect("steps serialize");
         if !store::save_run(&state.db, &draft.row).await? {
             continue;
         }
         draft.row.version += 1;
+        let mut queued = 0;
         for (id, request) in starts {
-            if let Err(e) = enqueue_as(state, id.clone(), request).await {
-                tracing::error!(run = %run_id, execution = %id, error = %e, "queueing a pipeline step failed");
-            }
+            queued += usize::from(queue_step(state, run_id, id, request).await);
         }
         for id in &draft.cancel {
             executions::request_cancel(&state.db, id).await?;
         }
+        // Only the change that ended the run won its save: one message per run.
+        if !was_final
+            && draft.is_final()
+            && let Err(e) = crate::notify::enqueue_pipeline_run(state, &draft.row).await
+        {
+            tracing::error!(run = %run_id, error = format!("{e:#}"), "queueing the pipeline run's notifications failed");
+        }
         state.wake.events_changed();
-        return Ok(Some(draft.row));
+        return Ok(Some((draft.row, queued)));
     }
     Err(Error::Internal(anyhow::anyhow!("pipeline run {run_id} kept changing under this server")))
+}
+
+/// Creates the execution `id` of a step; whether this call created it. The id is the guard:
+/// when two servers (the one that saved the step, and a repair pass) both get here, the
+/// database keeps one execution and the other insert fails.
+async fn queue_step(state: &AppState, run_id: &str, id: String, request: Enqueue) -> bool {
+    match enqueue_as(state, id.clone(), request).await {
+        Ok(created) => created.is_some(),
+        Err(e) => {
+            if let Ok(Some(_)) = executions::get(&state.db, &id).await {
+                tracing::debug!(run = %run_id, execution = %id, "the step's execution was queued by another server");
+            } else {
+                tracing::error!(run = %run_id, execution = %id, error = %e, "queueing a pipeline step failed");
+            }
+            false
+        }
+    }
+}
+
+/// The executions of the steps in `draft.requeue` (still queued under the same id), built
+/// again; a step that can no longer start fails.
+async fn requeued(state: &AppState, draft: &mut Draft) -> Result<Vec<(String, Enqueue)>> {
+    let spec = draft.row.spec();
+    let results = results(&draft.steps);
+    let mut starts = Vec::new();
+    for name in std::mem::take(&mut draft.requeue) {
+        let Some(i) = draft.steps.iter().position(|s| s.name == name && s.state == StepRunState::Queued)
+        else {
+            continue;
+        };
+        let (Some(id), Some(entry)) = (draft.steps[i].execution_id.clone(), spec.steps.get(i)) else {
+            continue;
+        };
+        match execution_of(state, &draft.row, entry, &results).await {
+            Ok(request) => starts.push((id, request)),
+            Err(NotStarted::Step(message)) => {
+                draft.steps[i].state = StepRunState::Failed;
+                draft.steps[i].message = Some(message);
+                draft.steps[i].finished_at = Some(chrono::Utc::now());
+            }
+            Err(NotStarted::Server(e)) => return Err(e),
+        }
+    }
+    Ok(starts)
 }
 
 /// What the DAG functions know of a step's state.

@@ -193,7 +193,7 @@ pub async fn cancel(state: &AppState, id: &str, end: PipelineRunState, message: 
 }
 
 /// A new run of the same definition, parameters and bundle as `previous` (which must have
-/// ended). From the failure, the steps that succeeded keep their results (`reused`), the
+/// ended), asked for by `created_by` from `request.origin` (`web` or `cli`). From the failure, the steps that succeeded keep their results (`reused`), the
 /// shared volume and the agent pin carry over, and only the rest runs.
 pub async fn rerun(
     state: &AppState,
@@ -207,11 +207,11 @@ pub async fn rerun(
             previous.id, previous.state
         )));
     }
+    let origin = crate::runs::user_origin(request.origin)?;
     let spec = previous.spec();
     let id = Origin::Pipeline.new_id();
-    let trigger = Trigger { origin: Origin::Cli, created_by: Some(created_by), fire_at: None };
+    let trigger = Trigger { origin, created_by: Some(created_by), fire_at: None };
     let mut row = new_run(&id, &previous.project_id, &previous.pipeline, &spec, &trigger);
-    row.origin = previous.origin.clone();
     row.pipeline_id = previous.pipeline_id.clone();
     row.bundle_version = previous.bundle_version.clone();
     row.parameters = previous.parameters.clone();

@@ -1,6 +1,8 @@
 //! The periodic work of pipelines, safe on every server at once: runs past their timeout are
-//! timed out (a compare-and-set change), due schedules fire (a unique fire key makes one run
-//! per fire however many servers fire it), and agents learn which shared volumes to remove.
+//! timed out (a compare-and-set change), runs a stopped server left half-started are repaired
+//! ([`super::repair`]; the first tick runs as the server starts), due schedules fire (a unique
+//! fire key makes one run per fire however many servers fire it), and agents learn which
+//! shared volumes to remove.
 
 use std::time::Duration;
 
@@ -9,6 +11,7 @@ use nbw_core::api::{Origin, PipelineRunState, RunPipeline};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::repair::repair;
 use super::runs::{Trigger, cancel, start};
 use crate::db::{now_ms, to_time};
 use crate::error::Result;
@@ -26,9 +29,11 @@ pub struct TickReport {
     pub fired: usize,
     /// Runs timed out.
     pub timed_out: usize,
+    /// Step executions queued by the repair of half-started runs.
+    pub repaired: usize,
 }
 
-/// One pass at `now`: timeouts, then due schedules.
+/// One pass at `now`: timeouts, repairs, then due schedules.
 pub async fn tick(state: &AppState, now: DateTime<Utc>) -> Result<TickReport> {
     let mut report = TickReport::default();
     for run in store::overdue(&state.db, now.timestamp_millis()).await? {
@@ -37,6 +42,7 @@ pub async fn tick(state: &AppState, now: DateTime<Utc>) -> Result<TickReport> {
             report.timed_out += 1;
         }
     }
+    report.repaired = repair(state).await?;
     for pipeline in store::due(&state.db, now.timestamp_millis()).await? {
         report.fired += fire(state, &pipeline, now).await?;
     }
@@ -88,7 +94,8 @@ pub async fn volumes_to_remove(state: &AppState, volumes: &[String]) -> Result<V
     Ok(remove)
 }
 
-/// Ticks every second until `shutdown`.
+/// Ticks every second until `shutdown`; the first tick at once, so a server repairs what an
+/// earlier one left half-started as it starts.
 pub fn spawn(state: AppState, shutdown: CancellationToken) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(EVERY);

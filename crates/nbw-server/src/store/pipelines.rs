@@ -265,6 +265,12 @@ pub async fn overdue(db: &Db, now: i64) -> Result<Vec<RunRow>, sqlx::Error> {
     on_db!(db, pool => sqlx::query_as(sql).bind(now).fetch_all(pool).await)
 }
 
+/// Runs not ended, oldest first (the repair pass looks at each).
+pub async fn unfinished(db: &Db) -> Result<Vec<RunRow>, sqlx::Error> {
+    let sql = "SELECT * FROM pipeline_runs WHERE state IN ('queued', 'running') ORDER BY created_at";
+    on_db!(db, pool => sqlx::query_as(sql).fetch_all(pool).await)
+}
+
 /// The runs using volume `name` (a run and its `--from-failed` re-runs share one).
 pub async fn runs_with_volume(db: &Db, name: &str) -> Result<Vec<RunRow>, sqlx::Error> {
     let sql = "SELECT * FROM pipeline_runs WHERE volume = $1";

@@ -16,6 +16,8 @@ mod authorization;
 mod events;
 mod notify;
 mod pipeline_control;
+mod pipeline_notify;
+mod pipeline_repair;
 mod pipelines;
 mod projects;
 mod queue;

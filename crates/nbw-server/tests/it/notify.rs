@@ -23,9 +23,9 @@ use crate::support::{TestServer, assert_error};
 
 /// One request the receiver got.
 #[derive(Debug, Clone)]
-struct Hit {
-    name: String,
-    body: Value,
+pub(crate) struct Hit {
+    pub(crate) name: String,
+    pub(crate) body: Value,
     at: Instant,
 }
 
@@ -34,13 +34,13 @@ type Log = Arc<Mutex<Vec<Hit>>>;
 /// The stand-in for Slack, Discord and webhook receivers: `POST /hook/{name}` answers by the
 /// name's first word: `ok` 200; `flaky` 500 twice, then 200; `gone` 404; anything else 500.
 /// Error bodies echo the full URL, as careless receivers do, to prove it never gets stored.
-struct Receiver {
+pub(crate) struct Receiver {
     base: String,
     log: Log,
 }
 
 impl Receiver {
-    async fn start() -> Receiver {
+    pub(crate) async fn start() -> Receiver {
         let log: Log = Arc::default();
         let app =
             axum::Router::new().route("/hook/{name}", axum::routing::post(hook)).with_state(log.clone());
@@ -51,11 +51,11 @@ impl Receiver {
     }
 
     /// A hook URL whose path carries a credential, like Slack's and Discord's.
-    fn url(&self, name: &str) -> String {
+    pub(crate) fn url(&self, name: &str) -> String {
         format!("{}/hook/{name}?token=CREDENTIAL-{name}", self.base)
     }
 
-    fn hits(&self, name: &str) -> Vec<Hit> {
+    pub(crate) fn hits(&self, name: &str) -> Vec<Hit> {
         self.log.lock().unwrap().iter().filter(|h| h.name == name).cloned().collect()
     }
 }
@@ -85,7 +85,7 @@ async fn hook(
 }
 
 /// Fast loop settings for tests.
-fn fast(max_attempts: u32) -> NotifyOptions {
+pub(crate) fn fast(max_attempts: u32) -> NotifyOptions {
     NotifyOptions {
         tick: Duration::from_millis(20),
         backoff_base: Duration::from_millis(60),

@@ -152,8 +152,9 @@ both_backends!(
         let agent = f.agent("a1", json!({})).await;
         let spec = json!({"max_parallel": 2, "steps": [step("left", &[]), step("after_left", &["left"]), step("right", &[])]});
         define(&f, &p, "branches", spec).await;
-        let first = run(&f, &p, "branches", json!({})).await;
+        let first = run(&f, &p, "branches", json!({"origin": "cli"})).await;
         let id = first["id"].as_str().unwrap();
+        assert_eq!(first["origin"], "cli");
         let left = claim_step(&f, &agent).await.unwrap();
         let right = claim_step(&f, &agent).await.unwrap();
         assert_eq!((left.1.as_str(), right.1.as_str()), ("left", "right"));
@@ -170,6 +171,10 @@ both_backends!(
         assert_eq!(status, StatusCode::CREATED, "{again}");
         let again_id = again["id"].as_str().unwrap();
         assert_eq!(again["rerun_of"], id);
+        assert_eq!(
+            again["origin"], "web",
+            "the re-run is the caller's (web by default), not the earlier run's"
+        );
         assert_eq!(again["steps"][2]["state"], "reused");
         assert_eq!(again["steps"][2]["execution_id"], right.0.as_str());
         let rerun_left = claim_step(&f, &agent).await.unwrap();
@@ -181,6 +186,16 @@ both_backends!(
         finish(&f, &agent, &after.0, "succeeded", Value::Null).await;
         assert_eq!(get_run(&f, &p, again_id).await["state"], "succeeded");
         assert!(claim_step(&f, &agent).await.is_none());
+
+        let path = format!("/v1/projects/sales/pipeline-runs/{again_id}/rerun");
+        let (status, third) = f.server.post(&path, &f.owner, json!({"origin": "cli"})).await;
+        assert_eq!(status, StatusCode::CREATED, "{third}");
+        assert_eq!((third["origin"].as_str(), third["rerun_of"].as_str()), (Some("cli"), Some(again_id)));
+        assert_error(
+            f.server.post(&path, &f.owner, json!({"origin": "schedule"})).await,
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        );
     }
 );
 
