@@ -3,7 +3,9 @@
 //! a failure doomed, start what became ready (at most `max_parallel` at once), end the run
 //! when nothing is left, and save by compare-and-set on the run's version, so two servers or
 //! two step ends at once never start a step twice. The executions are queued after the save
-//! wins, with ids the saved steps already name.
+//! wins, with ids the saved steps already name (a server stopping in between leaves steps that
+//! [`super::repair`] queues later under the same ids), and the change that ends the run queues
+//! its notifications.
 
 use std::collections::BTreeMap;
 
