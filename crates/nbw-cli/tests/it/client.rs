@@ -542,14 +542,53 @@ fn import_converts_a_0_9_labfile_and_runtimes() {
     assert_eq!(spec.workflows["nightly"].runtime.as_deref(), Some("default"));
     let train = &spec.workflows["train"];
     assert_eq!(train.schedule.as_ref().unwrap().cron.as_deref(), Some("15 */30 * * * *"));
-    assert_eq!(train.labels["gpu"], "true");
+    assert!(train.gpu && spec.runtimes["gpu"].gpu && !spec.runtimes["default"].gpu);
+    assert_eq!(train.labels.get("gpu"), None, "gpu: true, not a hand-made label");
+    // WFID is injected by the run: the value the old file gave is dropped, EPOCHS stays.
+    assert!(train.parameters.get("WFID").is_none() && train.parameters.get("EPOCHS").is_some());
     let why = reasons(&report);
-    for expected in
-        ["remote_output", "CUDA", "base_template", "Dockerfile.default", "pinning a runtime version"]
-    {
+    for expected in [
+        "remote_output",
+        "CUDA",
+        "base_template",
+        "Dockerfile.default",
+        "pinning a runtime version",
+        "WFID is injected",
+    ] {
         assert!(why.contains(expected), "{expected:?} missing from {why}");
     }
     assert!(!why.contains("a field nbw does not know"), "every 0.9 field is handled: {why}");
+}
+
+#[test]
+fn import_reports_where_notebooks_use_nb_workflows_helpers_and_what_to_write_instead() {
+    let (_, report) = import("v09");
+    let notes: Vec<(String, String)> = report["not_carried_over"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| (n["item"].as_str().unwrap().to_owned(), n["reason"].as_str().unwrap().to_owned()))
+        .collect();
+    let at = |item: &str| {
+        notes
+            .iter()
+            .find(|(i, _)| i == item)
+            .map(|(_, r)| r.as_str())
+            .unwrap_or_else(|| panic!("nothing at {item}: {notes:#?}"))
+    };
+    assert!(at("notebooks/train.ipynb: cell 2, line 2").contains("labfunctions"));
+    assert!(at("notebooks/train.ipynb: cell 2, line 3").contains("frozen_result"));
+    let secrets = at("notebooks/train.ipynb: cell 4, line 1");
+    assert!(
+        secrets.contains("`token = shortcuts.secrets[\"API_TOKEN\"]`") && secrets.contains("os.environ"),
+        "{secrets}"
+    );
+    assert!(at("notebooks/train.ipynb: cell 4, line 2").contains("declare EXECID"));
+    assert!(at("notebooks/train.ipynb: cell 4, line 4").contains("no result cache"));
+    // Plain code, markdown and the notebook without helpers give no note.
+    let in_notebooks: Vec<&String> =
+        notes.iter().map(|(i, _)| i).filter(|i| i.starts_with("notebooks/")).collect();
+    assert_eq!(in_notebooks.len(), 5, "{in_notebooks:?}");
 }
 
 #[test]

@@ -25,7 +25,7 @@ use crate::run;
   nbw exec notebooks/report.ipynb -p day 2024-05-01 --watch
   nbw exec report -p alpha 0.5                 # notebooks/report.ipynb of the pushed bundle
   nbw exec report --local -p alpha 0.5         # here, output in outputs/report.out.ipynb
-  nbw exec report --label gpu=yes --timeout 2h
+  nbw exec report --label zone=eu --timeout 2h
 
 With --local the exit codes are those of `nbw run` (0 success, 1 a cell raised, 2 bad input,
 3 timeout, 4 kernel died, 5 output incomplete, 6 cancelled).
