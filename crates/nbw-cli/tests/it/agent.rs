@@ -455,8 +455,8 @@ async fn nb_workflows_context_parameters_are_injected_with_their_original_meanin
             json!({"name": "nightly", "notebook": "nb.ipynb", "parameters": {"EXECID": "mine", "DAYS": 3}}),
         )
         .await;
-    let run = server.post_ok("/v1/projects/demo/workflows/nightly/run", json!({})).await;
-    let id = run["id"].as_str().unwrap();
+    let started = server.post_ok("/v1/projects/demo/workflows/nightly/run", json!({})).await;
+    let id = started["id"].as_str().unwrap();
     let done = server.wait_final(id, Duration::from_secs(60)).await;
     assert_eq!(done["state"], "succeeded", "{done}");
     let output: Value =
