@@ -427,18 +427,22 @@ fn nb_workflows_notebook() -> Value {
     ])
 }
 
-/// The values the notebook printed, by name.
-fn printed(server_output: &Value) -> std::collections::BTreeMap<String, String> {
-    let text: String =
-        server_output["cells"].as_array().unwrap().iter().map(nbw_testkit::cell_text).collect();
+/// Waits for run `id` to succeed; returns it and the values its notebook printed, by name.
+async fn printed(server: &Server, id: &str) -> (Value, std::collections::BTreeMap<String, String>) {
+    let done = server.wait_final(id, Duration::from_secs(60)).await;
+    assert_eq!(done["state"], "succeeded", "{done}");
+    let output: Value =
+        serde_json::from_slice(&server.get_bytes(&format!("/v1/executions/{id}/output")).await).unwrap();
+    let text: String = output["cells"].as_array().unwrap().iter().map(nbw_testkit::cell_text).collect();
     let line = text.lines().find(|l| l.starts_with("got ")).unwrap_or_else(|| panic!("no values in {text}"));
-    line["got ".len()..]
+    let values = line["got ".len()..]
         .split(' ')
         .map(|pair| {
             let (k, v) = pair.split_once('=').unwrap();
             (k.to_owned(), v.to_owned())
         })
-        .collect()
+        .collect();
+    (done, values)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -457,11 +461,7 @@ async fn nb_workflows_context_parameters_are_injected_with_their_original_meanin
         .await;
     let started = server.post_ok("/v1/projects/demo/workflows/nightly/run", json!({})).await;
     let id = started["id"].as_str().unwrap();
-    let done = server.wait_final(id, Duration::from_secs(60)).await;
-    assert_eq!(done["state"], "succeeded", "{done}");
-    let output: Value =
-        serde_json::from_slice(&server.get_bytes(&format!("/v1/executions/{id}/output")).await).unwrap();
-    let got = printed(&output);
+    let (done, got) = printed(&server, id).await;
     assert_eq!(got["WFID"], workflow["id"].as_str().unwrap(), "{got:?}");
     assert_eq!(got["EXECID"], id);
     assert_eq!(got["DAYS"], "3");
@@ -471,10 +471,6 @@ async fn nb_workflows_context_parameters_are_injected_with_their_original_meanin
 
     // A run of no workflow: WFID is empty, EXECID its own id.
     let adhoc = run(&server, "demo", json!({}), json!({})).await;
-    let done = server.wait_final(&adhoc, Duration::from_secs(60)).await;
-    assert_eq!(done["state"], "succeeded", "{done}");
-    let output: Value =
-        serde_json::from_slice(&server.get_bytes(&format!("/v1/executions/{adhoc}/output")).await).unwrap();
-    let got = printed(&output);
+    let (_, got) = printed(&server, &adhoc).await;
     assert_eq!((got["WFID"].as_str(), got["EXECID"].as_str()), ("", adhoc.as_str()));
 }
