@@ -298,6 +298,43 @@ async fn runtime_list_remote_builds_and_a_schedule_firing_in_a_runtime_never_bui
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pinned_runtime_version_is_checked_by_push_and_runs_use_it() {
+    let dir = nbw_testkit::tempdir();
+    let config = dir.path().join("config");
+    let server = Server::start(dir.path(), &[]).await;
+    let root = project(&config, dir.path(), "pinned");
+    let file = root.join("nbw.yaml");
+    edit(&file, "    # runtime: default", "    runtime: default");
+    server.login(&config, dir.path());
+    let (code, out, err) = run(nbw(&config, &root).args(["push", "--yes"]));
+    assert_eq!(code, 0, "{out}{err}");
+    for version in ["v1", "v2"] {
+        let image = format!("nbw/pinned/default:{version}");
+        server
+            .post_ok(
+                "/v1/projects/pinned/runtimes",
+                json!({"name": "default", "version": version, "image": image}),
+            )
+            .await;
+    }
+
+    edit(
+        &file,
+        "    requirements: requirements.txt\n",
+        "    requirements: requirements.txt\n    version: v9\n",
+    );
+    let (code, out, err) = run(nbw(&config, &root).args(["push", "--yes"]));
+    assert_eq!(code, 2, "a version never built is bad input: {out}{err}");
+    assert!(err.contains("has no version \"v9\"; built versions, newest first: v2, v1"), "{err}");
+
+    edit(&file, "    version: v9\n", "    version: v1\n");
+    let (code, out, err) = run(nbw(&config, &root).args(["push", "--yes"]));
+    assert_eq!(code, 0, "{out}{err}");
+    let execution = server.post_ok("/v1/projects/pinned/workflows/welcome/run", json!({})).await;
+    assert_eq!(execution["spec"]["container"]["image"], "nbw/pinned/default:v1", "the pin, not the newest");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_login_refreshes_and_a_revoked_one_asks_to_log_in_again() {
     let dir = nbw_testkit::tempdir();
     let config = dir.path().join("config");
