@@ -212,15 +212,19 @@ async fn hello(client: &AgentClient, config: &AgentConfig, gpu: bool) -> Result<
     if wanted == agent.labels { Ok(agent) } else { client.hello(Some(wanted)).await }
 }
 
-/// `labels` with the Docker label present exactly when the Docker executor is on, and the GPU
-/// label exactly when that executor's engine offers GPUs (`gpu`): a label given by hand
-/// cannot make an agent claim runs it would fail.
+/// `labels` with the Docker label present exactly when the Docker executor is on and, on an
+/// agent with Docker, the GPU label exactly when its engine offers GPUs (`gpu`): a label given
+/// by hand cannot make it claim container runs Docker would refuse. Without Docker the GPU
+/// label stays as given: a local kernel uses the machine's GPUs directly, which only the
+/// operator can vouch for.
 fn own_labels(mut labels: BTreeMap<String, String>, docker: bool, gpu: bool) -> BTreeMap<String, String> {
-    for ((key, value), on) in [(DOCKER_LABEL, docker), (GPU_LABEL, docker && gpu)] {
-        match on {
-            true => labels.insert(key.to_owned(), value.to_owned()),
-            false => labels.remove(key),
-        };
+    let mut set = |(key, value): (&str, &str), on: bool| match on {
+        true => labels.insert(key.to_owned(), value.to_owned()),
+        false => labels.remove(key),
+    };
+    set(DOCKER_LABEL, docker);
+    if docker {
+        set(GPU_LABEL, gpu);
     }
     labels
 }
@@ -275,6 +279,11 @@ mod tests {
         let gpu = (GPU_LABEL.0, GPU_LABEL.1);
         assert_eq!(own_labels(labels(&[("zone", "eu")]), true, true), labels(&[("zone", "eu"), docker, gpu]));
         assert_eq!(own_labels(labels(&[gpu]), true, false), labels(&[docker]), "the engine has no GPU");
-        assert_eq!(own_labels(labels(&[gpu, docker]), false, true), labels(&[]), "no Docker, no GPU request");
+        assert_eq!(
+            own_labels(labels(&[gpu, docker]), false, false),
+            labels(&[gpu]),
+            "without Docker, as given"
+        );
+        assert_eq!(own_labels(labels(&[]), false, true), labels(&[]));
     }
 }

@@ -21,8 +21,8 @@ pub struct AgentArgs {
     #[arg(long, env = "NBW_AGENT_TOKEN", hide_env_values = true)]
     token: String,
     /// Labels this agent offers, `k=v,k=v`; it runs only executions whose labels it has.
-    /// `nbw.executor=docker` and `gpu=true` are the agent's own: set with --docker, the second
-    /// only when the Docker engine offers GPUs.
+    /// `nbw.executor=docker` is the agent's own (set by --docker); with --docker, so is
+    /// `gpu=true` (set only when the Docker engine offers GPUs).
     #[arg(long, value_delimiter = ',', value_parser = parse_label)]
     labels: Vec<(String, String)>,
     /// Executions run at once.

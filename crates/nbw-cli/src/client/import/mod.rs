@@ -351,7 +351,7 @@ pub fn convert(dir: &Path) -> CliResult<Imported> {
             entry.gpu = true;
             notes.add(
                 task.path("gpu_support"),
-                "became `gpu: true`: its runs get the machine's GPUs and only agents started with --docker whose engine offers GPUs (the NVIDIA container toolkit) run them",
+                "became `gpu: true`: its runs get the machine's GPUs and only agents with the label gpu=true run them (an agent started with --docker sets it when its engine offers GPUs, through the NVIDIA container toolkit)",
             );
         }
         if let Some(runtime) = task.string("runtime") {
