@@ -194,6 +194,16 @@ mod tests {
         let local = spec.workflow_input("local", None).unwrap();
         assert_eq!(local.spec.labels["gpu"], "true");
         assert!(spec.workflow_input("missing", None).is_none());
+        let with_steps = parse_ok(
+            "project: sales\nruntimes:\n  cuda: {image: x, gpu: true}\n  cpu: {image: y}\n\
+             pipelines:\n  daily:\n    steps:\n      - {name: a, notebook: a.ipynb, runtime: cuda}\n\
+             \x20     - {name: b, notebook: a.ipynb, runtime: cpu, needs: [a]}\n",
+        );
+        let steps = with_steps.pipeline_input("daily", None).unwrap().spec.steps;
+        assert_eq!(
+            (steps[0].labels.get("gpu"), steps[1].labels.get("gpu")),
+            (Some(&"true".to_owned()), None)
+        );
         let bad = parse_err("project: p\nruntimes:\n  a:\n    image: x\n    version: 'no spaces'\n");
         assert!(
             bad.to_string().starts_with("nbw.yaml:5:") && bad.to_string().contains("\"no spaces\""),

@@ -77,6 +77,19 @@ impl ProjectFile {
         }
         Some(input)
     }
+
+    /// The API's pipeline `name`, with the GPU label on each step whose own runtime needs GPUs
+    /// (a step naming a workflow gets the workflow's). A runtime's pinned version does not
+    /// reach such a step: a step has no field for it, so it runs the runtime's newest build.
+    pub fn pipeline_input(&self, name: &str, bundle_version: Option<&str>) -> Option<PipelineInput> {
+        let mut input = self.pipelines.get(name)?.to_input(bundle_version);
+        for step in &mut input.spec.steps {
+            if step.runtime.as_deref().and_then(|r| self.runtimes.get(r)).is_some_and(|r| r.gpu) {
+                step.labels.insert(GPU_LABEL.0.to_owned(), GPU_LABEL.1.to_owned());
+            }
+        }
+        Some(input)
+    }
 }
 
 impl Retries {
