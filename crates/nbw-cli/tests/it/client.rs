@@ -332,6 +332,16 @@ async fn a_pinned_runtime_version_is_checked_by_push_and_runs_use_it() {
     assert_eq!(code, 0, "{out}{err}");
     let execution = server.post_ok("/v1/projects/pinned/workflows/welcome/run", json!({})).await;
     assert_eq!(execution["spec"]["container"]["image"], "nbw/pinned/default:v1", "the pin, not the newest");
+    // A run asked for from the project folder gets the pin too, unless it names a version.
+    let exec = |extra: &[&str]| {
+        let mut args = vec!["exec", "notebooks/welcome.ipynb", "--runtime", "default", "-o", "json"];
+        args.extend_from_slice(extra);
+        let (code, out, err) = run(nbw(&config, &root).args(&args));
+        assert_eq!(code, 0, "{out}{err}");
+        serde_json::from_str::<Value>(&out).unwrap()["spec"]["container"]["image"].clone()
+    };
+    assert_eq!(exec(&[]), "nbw/pinned/default:v1");
+    assert_eq!(exec(&["--runtime-version", "v2"]), "nbw/pinned/default:v2");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
