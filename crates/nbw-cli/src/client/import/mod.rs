@@ -367,7 +367,7 @@ pub fn convert(dir: &Path) -> CliResult<Imported> {
         if let Some(docker_version) = task.string("docker_version")
             && docker_version != "latest"
         {
-            notes.add(task.path("docker_version"), format!("{docker_version:?}: nbw runs the runtime built with the pushed bundle; pinning an image version is not carried over"));
+            notes.add(task.path("docker_version"), format!("{docker_version:?} is an image NB Workflows built, which nbw does not have; pinning an image version is not carried over: build the runtime (`nbw runtime build default`), then pin the version it lists with `version:` under runtimes.default"));
         }
         if let Some(runtime_version) = task.string("version") {
             let runtime = entry.runtime.as_deref().unwrap_or("default");
