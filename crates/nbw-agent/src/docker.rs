@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use bollard::Docker;
-use bollard::models::{ContainerCreateBody, HostConfig, ImageInspect};
+use bollard::models::{ContainerCreateBody, DeviceRequest, HostConfig, ImageInspect, SystemInfo};
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, CreateImageOptionsBuilder, KillContainerOptionsBuilder,
     ListContainersOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
@@ -85,6 +85,12 @@ impl DockerExecutor {
         Ok(leftovers.len())
     }
 
+    /// Whether the engine can give containers GPUs (see [`offers_gpu`]).
+    pub async fn offers_gpu(&self) -> anyhow::Result<bool> {
+        let info = self.api.info().await.context("asking the Docker engine what it offers")?;
+        Ok(offers_gpu(&info))
+    }
+
     /// The executor of one `nbw run --image` process, and a task removing the containers of
     /// earlier such runs that died without cleaning up (their process is gone).
     pub async fn for_run() -> anyhow::Result<(DockerExecutor, JoinHandle<()>)> {
@@ -122,6 +128,9 @@ pub struct ContainerSettings {
     /// The pipeline run's shared volume (a Docker volume name), mounted at
     /// [`SHARED_PATH`].
     pub shared: Option<String>,
+    /// Whether the container gets the machine's GPUs: the runtime's `gpu`, or the run's GPU
+    /// label (a workflow's `gpu: true`).
+    pub gpu: bool,
 }
 
 impl ContainerSettings {
@@ -144,6 +153,7 @@ impl ContainerSettings {
             volumes.iter().map(|v| Volume::parse(v).map_err(anyhow::Error::msg)).collect::<Result<_, _>>()?;
         Ok(ContainerSettings {
             image,
+            gpu: runtime.gpu,
             runtime,
             volumes,
             workdir: workdir.to_path_buf(),
@@ -167,6 +177,7 @@ impl ContainerSettings {
             workdir: workdir.to_path_buf(),
             language: language.to_owned(),
             shared: None,
+            gpu: false,
         }
     }
 
@@ -182,6 +193,54 @@ impl ContainerSettings {
             self.runtime.kernel.clone()
         }
     }
+}
+
+/// The host side of a run's container: its mounts (`kernel_dir`, the folder of the kernel's
+/// sockets, at [`KERNEL_DIR`]), limits, network, and GPUs when the run needs them.
+fn host_config(settings: &ContainerSettings, kernel_dir: &Path) -> HostConfig {
+    let runtime = &settings.runtime;
+    let workdir = settings.workdir_in_container();
+    let mut binds = vec![
+        format!("{}:{KERNEL_DIR}", kernel_dir.display()),
+        format!("{}:{workdir}", settings.workdir.display()),
+    ];
+    let volumes = runtime.volumes.iter().filter_map(|v| Volume::parse(v).ok());
+    binds.extend(volumes.chain(settings.volumes.iter().cloned()).map(|v| v.to_string()));
+    binds.extend(settings.shared.iter().map(|name| format!("{name}:{SHARED_PATH}")));
+    let memory = runtime.memory.as_deref().and_then(|m| parse_memory(m).ok()).map(|m| m as i64);
+    HostConfig {
+        binds: Some(binds),
+        // An init process forwards the interrupt to the kernel and reaps what cells start.
+        init: Some(true),
+        memory,
+        // No swap: a run over its limit is stopped, not slowed to a crawl.
+        memory_swap: memory,
+        nano_cpus: runtime.cpus.map(|c| (c * 1e9) as i64),
+        network_mode: runtime.network.clone(),
+        device_requests: settings.gpu.then(|| vec![all_gpus()]),
+        ..Default::default()
+    }
+}
+
+/// Whether an engine offers GPUs: it has a runtime of the NVIDIA container toolkit
+/// (`nvidia`, the key `nvidia-ctk runtime configure` writes; any runtime whose name contains
+/// `nvidia`), or it discovered a CDI device that is a GPU (`nvidia.com/gpu=0`,
+/// `amd.com/gpu=all`). An engine with neither would refuse a GPU device request, so its agent
+/// must not claim GPU runs.
+pub fn offers_gpu(info: &SystemInfo) -> bool {
+    let runtime =
+        info.runtimes.iter().flatten().any(|(name, _)| name.to_ascii_lowercase().contains("nvidia"));
+    let device = info.discovered_devices.iter().flatten().filter_map(|d| d.id.as_deref()).any(|id| {
+        let kind = id.split('=').next().unwrap_or(id);
+        kind.ends_with("/gpu")
+    });
+    runtime || device
+}
+
+/// What `docker run --gpus all` asks for: every GPU, through whichever driver offers the
+/// `gpu` capability (the NVIDIA container toolkit registers it).
+fn all_gpus() -> DeviceRequest {
+    DeviceRequest { count: Some(-1), capabilities: Some(vec![vec!["gpu".to_owned()]]), ..Default::default() }
 }
 
 /// The container of one execution, as the engine's kernel host.
@@ -248,14 +307,6 @@ impl ContainerKernel {
         let settings = &self.settings;
         let runtime = &settings.runtime;
         let workdir = settings.workdir_in_container();
-        let mut binds = vec![
-            format!("{}:{KERNEL_DIR}", launch.dir.display()),
-            format!("{}:{workdir}", settings.workdir.display()),
-        ];
-        let volumes = runtime.volumes.iter().filter_map(|v| Volume::parse(v).ok());
-        binds.extend(volumes.chain(settings.volumes.iter().cloned()).map(|v| v.to_string()));
-        binds.extend(settings.shared.iter().map(|name| format!("{name}:{SHARED_PATH}")));
-        let memory = runtime.memory.as_deref().and_then(|m| parse_memory(m).ok()).map(|m| m as i64);
         let labels = HashMap::from([
             (EXECUTION_LABEL.to_owned(), self.execution.clone()),
             (AGENT_LABEL.to_owned(), self.agent.clone()),
@@ -279,17 +330,7 @@ impl ContainerKernel {
                 let gid = runtime.user.as_ref().and_then(|u| u.gid).unwrap_or(uid);
                 format!("{uid}:{gid}")
             }),
-            host_config: Some(HostConfig {
-                binds: Some(binds),
-                // An init process forwards the interrupt to the kernel and reaps what cells start.
-                init: Some(true),
-                memory,
-                // No swap: a run over its limit is stopped, not slowed to a crawl.
-                memory_swap: memory,
-                nano_cpus: runtime.cpus.map(|c| (c * 1e9) as i64),
-                network_mode: runtime.network.clone(),
-                ..Default::default()
-            }),
+            host_config: Some(host_config(settings, launch.dir)),
             ..Default::default()
         }
     }
@@ -556,6 +597,53 @@ mod tests {
         assert!(names_registry("localhost/nbw/p/rt:v1"));
         assert!(!names_registry("nbw/p/rt:v1"));
         assert!(!names_registry("python:3.12"));
+    }
+
+    fn settings(gpu: bool) -> ContainerSettings {
+        let mut settings = ContainerSettings::for_image("python:3.12-slim", Path::new("/work/run"), "python");
+        settings.gpu = gpu;
+        settings
+    }
+
+    #[test]
+    fn a_gpu_run_asks_docker_for_every_gpu() {
+        let config = host_config(&settings(true), Path::new("/tmp/k"));
+        let requests = config.device_requests.as_deref().expect("a device request");
+        assert_eq!(requests.len(), 1);
+        assert_eq!(requests[0].count, Some(-1));
+        assert_eq!(requests[0].capabilities, Some(vec![vec!["gpu".to_owned()]]));
+        assert_eq!((&requests[0].driver, &requests[0].device_ids), (&None, &None));
+        // As the Docker API receives it.
+        let body = serde_json::to_value(&config).unwrap();
+        assert_eq!(body["DeviceRequests"], serde_json::json!([{"Count": -1, "Capabilities": [["gpu"]]}]));
+        assert_eq!(body["Binds"], serde_json::json!(["/tmp/k:/nbw", "/work/run:/app"]));
+    }
+
+    #[test]
+    fn a_run_without_gpu_asks_for_no_device() {
+        let config = host_config(&settings(false), Path::new("/tmp/k"));
+        assert!(config.device_requests.is_none());
+        assert!(serde_json::to_value(&config).unwrap().get("DeviceRequests").is_none());
+    }
+
+    #[test]
+    fn gpus_are_offered_by_an_nvidia_runtime_or_a_cdi_gpu() {
+        use bollard::models::{DeviceInfo, Runtime};
+        let runtimes = |names: &[&str]| {
+            Some(names.iter().map(|n| ((*n).to_owned(), Runtime::default())).collect::<HashMap<_, _>>())
+        };
+        let plain =
+            SystemInfo { runtimes: runtimes(&["runc", "io.containerd.runc.v2"]), ..Default::default() };
+        assert!(!offers_gpu(&plain));
+        assert!(!offers_gpu(&SystemInfo::default()));
+        assert!(offers_gpu(&SystemInfo { runtimes: runtimes(&["runc", "nvidia"]), ..Default::default() }));
+        let device = |id: &str| SystemInfo {
+            discovered_devices: Some(vec![DeviceInfo { source: Some("cdi".into()), id: Some(id.into()) }]),
+            ..plain.clone()
+        };
+        assert!(offers_gpu(&device("nvidia.com/gpu=0")));
+        assert!(offers_gpu(&device("amd.com/gpu=all")));
+        assert!(!offers_gpu(&device("vendor.com/fpga=0")));
     }
 
     #[test]

@@ -15,6 +15,7 @@
 //! reports its (cancelled) result and partial notebook.
 mod build;
 mod bundles;
+mod context;
 pub mod docker;
 mod forward;
 mod leases;
@@ -24,12 +25,13 @@ mod run;
 mod shared;
 mod values;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
 use nbw_client::{AgentClient, ClientError};
-use nbw_core::api::{Agent, DOCKER_LABEL};
+use nbw_core::api::{Agent, DOCKER_LABEL, GPU_LABEL};
 use tokio_util::sync::CancellationToken;
 
 use crate::bundles::BundleCache;
@@ -48,7 +50,7 @@ pub struct AgentConfig {
     /// The agent token.
     pub token: String,
     /// Labels this agent offers (sent to the server at start).
-    pub labels: std::collections::BTreeMap<String, String>,
+    pub labels: BTreeMap<String, String>,
     /// Executions run at once.
     pub slots: usize,
     /// Bundle cache and per-execution working directories.
@@ -99,7 +101,11 @@ impl AgentConfig {
 /// Runs the agent until `shutdown` is cancelled and its executions are over.
 pub async fn run(config: AgentConfig, shutdown: CancellationToken) -> anyhow::Result<()> {
     let client = AgentClient::new(&config.server, &config.token)?;
-    let Some(agent) = introduce(&client, &config, &shutdown).await? else {
+    let gpu = match config.docker {
+        true => engine_offers_gpu().await?,
+        false => false,
+    };
+    let Some(agent) = introduce(&client, &config, gpu, &shutdown).await? else {
         return Ok(());
     };
     let docker = match config.docker {
@@ -163,16 +169,25 @@ async fn start_docker(agent: &str) -> anyhow::Result<DockerExecutor> {
     Ok(docker)
 }
 
+/// Whether the local Docker engine offers GPUs (asked once, at start: an engine is
+/// reconfigured with a restart, which restarts its agents too).
+async fn engine_offers_gpu() -> anyhow::Result<bool> {
+    let offers = DockerExecutor::connect("gpu-check").await?.offers_gpu().await?;
+    tracing::info!(gpu = offers, "asked the Docker engine for GPUs");
+    Ok(offers)
+}
+
 /// Tells the server this agent's labels, retrying while the server is unreachable; `None` if
 /// the agent was shut down first.
 async fn introduce(
     client: &AgentClient,
     config: &AgentConfig,
+    gpu: bool,
     shutdown: &CancellationToken,
 ) -> anyhow::Result<Option<Agent>> {
     let mut backoff = Duration::from_millis(200);
     while !shutdown.is_cancelled() {
-        match hello(client, config).await {
+        match hello(client, config, gpu).await {
             Ok(agent) => {
                 tracing::info!(agent = %agent.id, name = %agent.name, labels = ?agent.labels, "registered with the server");
                 return Ok(Some(agent));
@@ -189,17 +204,29 @@ async fn introduce(
 }
 
 /// Registers the agent's labels: `--labels` when given, else the registered ones, with the
-/// Docker label present exactly when the Docker executor is on.
-async fn hello(client: &AgentClient, config: &AgentConfig) -> Result<Agent, ClientError> {
+/// labels only the agent can vouch for set as [`own_labels`] says.
+async fn hello(client: &AgentClient, config: &AgentConfig, gpu: bool) -> Result<Agent, ClientError> {
     let given = (!config.labels.is_empty()).then(|| config.labels.clone());
     let agent = client.hello(given.clone()).await?;
-    let mut wanted = given.unwrap_or_else(|| agent.labels.clone());
-    let (key, value) = DOCKER_LABEL;
-    match config.docker {
-        true => wanted.insert(key.to_owned(), value.to_owned()),
-        false => wanted.remove(key),
-    };
+    let wanted = own_labels(given.unwrap_or_else(|| agent.labels.clone()), config.docker, gpu);
     if wanted == agent.labels { Ok(agent) } else { client.hello(Some(wanted)).await }
+}
+
+/// `labels` with the Docker label present exactly when the Docker executor is on and, on an
+/// agent with Docker, the GPU label exactly when its engine offers GPUs (`gpu`): a label given
+/// by hand cannot make it claim container runs Docker would refuse. Without Docker the GPU
+/// label stays as given: a local kernel uses the machine's GPUs directly, which only the
+/// operator can vouch for.
+fn own_labels(mut labels: BTreeMap<String, String>, docker: bool, gpu: bool) -> BTreeMap<String, String> {
+    let mut set = |(key, value): (&str, &str), on: bool| match on {
+        true => labels.insert(key.to_owned(), value.to_owned()),
+        false => labels.remove(key),
+    };
+    set(DOCKER_LABEL, docker);
+    if docker {
+        set(GPU_LABEL, gpu);
+    }
+    labels
 }
 
 /// How long one claim waits on the server for work.
@@ -235,5 +262,28 @@ async fn slot(ctx: &RunContext<'_>, running: &Running, shutdown: &CancellationTo
                 backoff = (backoff * 2).min(Duration::from_secs(10));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn the_gpu_label_follows_the_engine_only() {
+        let docker = (DOCKER_LABEL.0, DOCKER_LABEL.1);
+        let gpu = (GPU_LABEL.0, GPU_LABEL.1);
+        assert_eq!(own_labels(labels(&[("zone", "eu")]), true, true), labels(&[("zone", "eu"), docker, gpu]));
+        assert_eq!(own_labels(labels(&[gpu]), true, false), labels(&[docker]), "the engine has no GPU");
+        assert_eq!(
+            own_labels(labels(&[gpu, docker]), false, false),
+            labels(&[gpu]),
+            "without Docker, as given"
+        );
+        assert_eq!(own_labels(labels(&[]), false, true), labels(&[]));
     }
 }

@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use nbw_client::{AgentClient, ClientError};
-use nbw_core::api::{Claim, ExecutionResult, ExecutionState};
-use nbw_core::params::{ParamValue, Parameters};
+use nbw_core::api::{Claim, ExecutionResult, ExecutionState, GPU_LABEL};
+use nbw_core::params::Parameters;
 use nbw_engine::{
     ExecuteOptions, KernelExit, KernelHost, KernelSearch, Notebook, Outcome, PARAMETERS_TAG, RunStatus,
     inspect_parameters, source,
@@ -22,6 +22,7 @@ use nbw_engine::{
 use crate::AgentConfig;
 use crate::build::build_image;
 use crate::bundles::BundleCache;
+use crate::context::{RunFacts, with_context};
 use crate::docker::{ContainerKernel, ContainerSettings, DockerExecutor};
 use crate::forward::{Forwarder, to_api};
 use crate::leases::Controls;
@@ -294,6 +295,8 @@ fn container(
     let language = notebook.language().unwrap_or("python");
     let mut settings = ContainerSettings::from_bundle(image.clone(), workdir, &spec.volumes, language)?;
     settings.shared = volume.map(|v| v.name.clone());
+    let (key, value) = GPU_LABEL;
+    settings.gpu |= claim.execution.labels.get(key).is_some_and(|v| v == value);
     Ok(Some(docker.container(&claim.execution.id, settings)))
 }
 
@@ -341,9 +344,8 @@ fn relative(path: &str) -> anyhow::Result<PathBuf> {
     Ok(candidate.to_path_buf())
 }
 
-/// The run's parameters: the execution context where the notebook's parameters cell declares
-/// it (`EXECUTION_ID`, `WORKFLOW`, `NOW`), then the execution's own parameters. The execution id
-/// and workflow are facts and cannot be overridden; `NOW` can (a backfill passes its own).
+/// The run's parameters: the execution's own, with the execution context (see
+/// [`crate::context`]) for each context name the notebook's parameters cell declares.
 fn parameters(notebook: &Notebook, claim: &Claim) -> Parameters {
     let declared: Vec<String> = notebook
         .find_tagged(PARAMETERS_TAG)
@@ -356,19 +358,13 @@ fn parameters(notebook: &Notebook, claim: &Claim) -> Parameters {
         .map(|spec| spec.name)
         .collect();
     let execution = &claim.execution;
-    let now = execution.scheduled_for.unwrap_or_else(chrono::Utc::now).to_rfc3339();
-    let mut params = Parameters::default();
-    if declared.iter().any(|n| n == "NOW") {
-        params.insert("NOW", ParamValue::Str(now));
-    }
-    params.extend(execution.spec.parameters.clone());
-    if declared.iter().any(|n| n == "EXECUTION_ID") {
-        params.insert("EXECUTION_ID", ParamValue::Str(execution.id.clone()));
-    }
-    if declared.iter().any(|n| n == "WORKFLOW") {
-        params.insert("WORKFLOW", ParamValue::Str(claim.workflow.clone().unwrap_or_default()));
-    }
-    params
+    let facts = RunFacts {
+        execution_id: &execution.id,
+        workflow_id: execution.workflow_id.as_deref(),
+        workflow: claim.workflow.as_deref(),
+        time: execution.scheduled_for.unwrap_or(execution.created_at),
+    };
+    with_context(&declared, &facts, &execution.spec.parameters)
 }
 
 /// The kernel's environment: the execution context, the run's own files (`run_files`: its

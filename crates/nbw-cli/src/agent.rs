@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:
   nbw agent --server http://nbw.internal:8080 --token nbwa_... --slots 4
-  NBW_AGENT_TOKEN=nbwa_... nbw agent --server http://127.0.0.1:8080 --labels gpu=yes,zone=eu")]
+  NBW_AGENT_TOKEN=nbwa_... nbw agent --server http://127.0.0.1:8080 --labels zone=eu --docker")]
 pub struct AgentArgs {
     /// The server's URL.
     #[arg(long, env = "NBW_SERVER", default_value = "http://127.0.0.1:8080")]
@@ -21,6 +21,8 @@ pub struct AgentArgs {
     #[arg(long, env = "NBW_AGENT_TOKEN", hide_env_values = true)]
     token: String,
     /// Labels this agent offers, `k=v,k=v`; it runs only executions whose labels it has.
+    /// `nbw.executor=docker` is the agent's own (set by --docker); with --docker, so is
+    /// `gpu=true` (set only when the Docker engine offers GPUs).
     #[arg(long, value_delimiter = ',', value_parser = parse_label)]
     labels: Vec<(String, String)>,
     /// Executions run at once.

@@ -101,6 +101,24 @@ pub async fn resolve_container(
     )))
 }
 
+/// Checks that a pinned runtime version (a workflow's `runtime_version`, from `version:` on
+/// the runtime in `nbw.yaml`) was built: unlike the newest version, which may be built after
+/// the workflow exists, a pin names a build of the past, so a typo is refused at once.
+pub async fn check_pinned_runtime(
+    state: &AppState,
+    project_id: &str,
+    runtime: Option<&str>,
+    version: Option<&str>,
+) -> Result<()> {
+    if version.is_none() {
+        return Ok(());
+    }
+    match resolve_container(state, project_id, runtime, version).await {
+        Err(Error::NotFound(message)) => Err(Error::Invalid { code: "unknown_runtime_version", message }),
+        other => other.map(drop),
+    }
+}
+
 /// The execution spec of a workflow run, with `overrides` on top of the workflow's parameters.
 pub async fn workflow_spec(
     state: &AppState,

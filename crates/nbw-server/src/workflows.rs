@@ -54,6 +54,13 @@ pub async fn find(state: &AppState, access: &ProjectAccess, name: &str) -> Resul
 pub async fn create(state: &AppState, project_id: &str, input: WorkflowInput) -> Result<Workflow> {
     nbw_core::names::check_workflow_name(&input.name)?;
     let next = validate(&input.spec, input.enabled)?;
+    runs::check_pinned_runtime(
+        state,
+        project_id,
+        input.spec.runtime.as_deref(),
+        input.spec.runtime_version.as_deref(),
+    )
+    .await?;
     match workflows::insert(&state.db, project_id, &input.name, &input.spec, input.enabled, next).await {
         Ok(row) => Ok(row.to_api()),
         Err(e) if is_unique_violation(&e) => {
@@ -73,6 +80,8 @@ pub async fn replace(
     nbw_core::names::check_workflow_name(&input.name)?;
     let row = find(state, access, name).await?;
     let next = validate(&input.spec, input.enabled)?;
+    let (runtime, version) = (input.spec.runtime.as_deref(), input.spec.runtime_version.as_deref());
+    runs::check_pinned_runtime(state, &access.project_id, runtime, version).await?;
     match workflows::update(&state.db, &row.id, &input.name, &input.spec, input.enabled, next).await {
         Ok(()) => {}
         Err(e) if is_unique_violation(&e) => {

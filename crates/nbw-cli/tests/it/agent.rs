@@ -417,3 +417,60 @@ async fn a_notebook_failing_only_in_its_reply_fails_its_execution_and_notifies()
     assert_eq!(hook["failed_cell"], 1, "{hook}");
     assert!(hook["message"].as_str().unwrap().contains("UsageError"), "{hook}");
 }
+
+/// A notebook written for NB Workflows: its parameters cell declares `WFID`, `EXECID` and `NOW`
+/// and it prints what it got.
+fn nb_workflows_notebook() -> Value {
+    notebook(&[
+        ("WFID = 'unset'\nEXECID = 'unset'\nNOW = 'unset'\nDAYS = 1", &["parameters"]),
+        ("print(f'got WFID={WFID} EXECID={EXECID} NOW={NOW} DAYS={DAYS}')", &[]),
+    ])
+}
+
+/// Waits for run `id` to succeed; returns it and the values its notebook printed, by name.
+async fn printed(server: &Server, id: &str) -> (Value, std::collections::BTreeMap<String, String>) {
+    let done = server.wait_final(id, Duration::from_secs(60)).await;
+    assert_eq!(done["state"], "succeeded", "{done}");
+    let output: Value =
+        serde_json::from_slice(&server.get_bytes(&format!("/v1/executions/{id}/output")).await).unwrap();
+    let text: String = output["cells"].as_array().unwrap().iter().map(nbw_testkit::cell_text).collect();
+    let line = text.lines().find(|l| l.starts_with("got ")).unwrap_or_else(|| panic!("no values in {text}"));
+    let values = line["got ".len()..]
+        .split(' ')
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap();
+            (k.to_owned(), v.to_owned())
+        })
+        .collect();
+    (done, values)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nb_workflows_context_parameters_are_injected_with_their_original_meaning() {
+    let dir = nbw_testkit::tempdir();
+    let server = Server::start(dir.path(), &[]).await;
+    server.project_with("demo", &[("nb.ipynb", nb_workflows_notebook())]).await;
+    let token = server.agent_token("a1", json!({})).await;
+    let _agent = server.agent(dir.path(), &token, 1, &[]);
+    // The workflow gives EXECID a value of its own: the run's id overrides it.
+    let workflow = server
+        .post_ok(
+            "/v1/projects/demo/workflows",
+            json!({"name": "nightly", "notebook": "nb.ipynb", "parameters": {"EXECID": "mine", "DAYS": 3}}),
+        )
+        .await;
+    let started = server.post_ok("/v1/projects/demo/workflows/nightly/run", json!({})).await;
+    let id = started["id"].as_str().unwrap();
+    let (done, got) = printed(&server, id).await;
+    assert_eq!(got["WFID"], workflow["id"].as_str().unwrap(), "{got:?}");
+    assert_eq!(got["EXECID"], id);
+    assert_eq!(got["DAYS"], "3");
+    // NOW is the run's creation time (UTC), formatted as Python's isoformat() without offset.
+    let created: chrono::DateTime<chrono::Utc> = done["created_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(got["NOW"], created.naive_utc().format("%Y-%m-%dT%H:%M:%S%.6f").to_string());
+
+    // A run of no workflow: WFID is empty, EXECID its own id.
+    let adhoc = run(&server, "demo", json!({}), json!({})).await;
+    let (_, got) = printed(&server, &adhoc).await;
+    assert_eq!((got["WFID"].as_str(), got["EXECID"].as_str()), ("", adhoc.as_str()));
+}

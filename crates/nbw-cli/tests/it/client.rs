@@ -298,6 +298,53 @@ async fn runtime_list_remote_builds_and_a_schedule_firing_in_a_runtime_never_bui
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pinned_runtime_version_is_checked_by_push_and_runs_use_it() {
+    let dir = nbw_testkit::tempdir();
+    let config = dir.path().join("config");
+    let server = Server::start(dir.path(), &[]).await;
+    let root = project(&config, dir.path(), "pinned");
+    let file = root.join("nbw.yaml");
+    edit(&file, "    # runtime: default", "    runtime: default");
+    server.login(&config, dir.path());
+    let (code, out, err) = run(nbw(&config, &root).args(["push", "--yes"]));
+    assert_eq!(code, 0, "{out}{err}");
+    for version in ["v1", "v2"] {
+        let image = format!("nbw/pinned/default:{version}");
+        server
+            .post_ok(
+                "/v1/projects/pinned/runtimes",
+                json!({"name": "default", "version": version, "image": image}),
+            )
+            .await;
+    }
+
+    edit(
+        &file,
+        "    requirements: requirements.txt\n",
+        "    requirements: requirements.txt\n    version: v9\n",
+    );
+    let (code, out, err) = run(nbw(&config, &root).args(["push", "--yes"]));
+    assert_eq!(code, 2, "a version never built is bad input: {out}{err}");
+    assert!(err.contains("has no version \"v9\"; built versions, newest first: v2, v1"), "{err}");
+
+    edit(&file, "    version: v9\n", "    version: v1\n");
+    let (code, out, err) = run(nbw(&config, &root).args(["push", "--yes"]));
+    assert_eq!(code, 0, "{out}{err}");
+    let execution = server.post_ok("/v1/projects/pinned/workflows/welcome/run", json!({})).await;
+    assert_eq!(execution["spec"]["container"]["image"], "nbw/pinned/default:v1", "the pin, not the newest");
+    // A run asked for from the project folder gets the pin too, unless it names a version.
+    let exec = |extra: &[&str]| {
+        let mut args = vec!["exec", "notebooks/welcome.ipynb", "--runtime", "default", "-o", "json"];
+        args.extend_from_slice(extra);
+        let (code, out, err) = run(nbw(&config, &root).args(&args));
+        assert_eq!(code, 0, "{out}{err}");
+        serde_json::from_str::<Value>(&out).unwrap()["spec"]["container"]["image"].clone()
+    };
+    assert_eq!(exec(&[]), "nbw/pinned/default:v1");
+    assert_eq!(exec(&["--runtime-version", "v2"]), "nbw/pinned/default:v2");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_login_refreshes_and_a_revoked_one_asks_to_log_in_again() {
     let dir = nbw_testkit::tempdir();
     let config = dir.path().join("config");
@@ -542,14 +589,53 @@ fn import_converts_a_0_9_labfile_and_runtimes() {
     assert_eq!(spec.workflows["nightly"].runtime.as_deref(), Some("default"));
     let train = &spec.workflows["train"];
     assert_eq!(train.schedule.as_ref().unwrap().cron.as_deref(), Some("15 */30 * * * *"));
-    assert_eq!(train.labels["gpu"], "true");
+    assert!(train.gpu && spec.runtimes["gpu"].gpu && !spec.runtimes["default"].gpu);
+    assert_eq!(train.labels.get("gpu"), None, "gpu: true, not a hand-made label");
+    // WFID is injected by the run: the value the old file gave is dropped, EPOCHS stays.
+    assert!(train.parameters.get("WFID").is_none() && train.parameters.get("EPOCHS").is_some());
     let why = reasons(&report);
-    for expected in
-        ["remote_output", "CUDA", "base_template", "Dockerfile.default", "pinning a runtime version"]
-    {
+    for expected in [
+        "remote_output",
+        "CUDA",
+        "base_template",
+        "Dockerfile.default",
+        "pinning a runtime version",
+        "WFID is injected",
+    ] {
         assert!(why.contains(expected), "{expected:?} missing from {why}");
     }
     assert!(!why.contains("a field nbw does not know"), "every 0.9 field is handled: {why}");
+}
+
+#[test]
+fn import_reports_where_notebooks_use_nb_workflows_helpers_and_what_to_write_instead() {
+    let (_, report) = import("v09");
+    let notes: Vec<(String, String)> = report["not_carried_over"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| (n["item"].as_str().unwrap().to_owned(), n["reason"].as_str().unwrap().to_owned()))
+        .collect();
+    let at = |item: &str| {
+        notes
+            .iter()
+            .find(|(i, _)| i == item)
+            .map(|(_, r)| r.as_str())
+            .unwrap_or_else(|| panic!("nothing at {item}: {notes:#?}"))
+    };
+    assert!(at("notebooks/train.ipynb: cell 2, line 2").contains("labfunctions"));
+    assert!(at("notebooks/train.ipynb: cell 2, line 3").contains("frozen_result"));
+    let secrets = at("notebooks/train.ipynb: cell 4, line 1");
+    assert!(
+        secrets.contains("`token = shortcuts.secrets[\"API_TOKEN\"]`") && secrets.contains("os.environ"),
+        "{secrets}"
+    );
+    assert!(at("notebooks/train.ipynb: cell 4, line 2").contains("declare EXECID"));
+    assert!(at("notebooks/train.ipynb: cell 4, line 4").contains("no result cache"));
+    // Plain code, markdown and the notebook without helpers give no note.
+    let in_notebooks: Vec<&String> =
+        notes.iter().map(|(i, _)| i).filter(|i| i.starts_with("notebooks/")).collect();
+    assert_eq!(in_notebooks.len(), 5, "{in_notebooks:?}");
 }
 
 #[test]

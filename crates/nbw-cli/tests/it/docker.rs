@@ -297,3 +297,37 @@ async fn a_reply_only_error_in_a_container_fails_the_run_with_the_banner() {
         out["cells"][0]["source"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
     assert!(banner.contains("An Exception was encountered"), "{banner}");
 }
+
+/// Whether `docker info` lists a runtime of the NVIDIA container toolkit.
+fn engine_has_nvidia_runtime() -> bool {
+    let out = Command::new("docker").args(["info", "--format", "{{json .Runtimes}}"]).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).to_ascii_lowercase().contains("nvidia")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_docker_agent_has_the_gpu_label_only_when_its_engine_offers_gpus() {
+    if base_image().is_none() {
+        return;
+    }
+    let dir = nbw_testkit::tempdir();
+    let server = Server::start(dir.path(), &[]).await;
+    // Registered by hand with gpu=true: the agent checks the engine and corrects it.
+    let token = server.agent_token("maybe-gpu", json!({"gpu": "true", "zone": "eu"})).await;
+    let _agent = server.agent(dir.path(), &token, 1, &["--docker"]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let labels = loop {
+        let agents = server.get_ok("/v1/agents").await;
+        let labels =
+            agents.as_array().unwrap().iter().find(|a| a["name"] == "maybe-gpu").unwrap()["labels"].clone();
+        if labels.get("nbw.executor").is_some() {
+            break labels;
+        }
+        assert!(std::time::Instant::now() < deadline, "the agent never introduced itself: {labels}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let mut expected = json!({"nbw.executor": "docker", "zone": "eu"});
+    if engine_has_nvidia_runtime() {
+        expected["gpu"] = json!("true");
+    }
+    assert_eq!(labels, expected);
+}

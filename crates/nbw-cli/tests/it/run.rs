@@ -531,3 +531,17 @@ fn a_kernel_that_fails_only_in_its_reply_gets_an_error_output_from_the_reply() {
         );
     }
 }
+
+#[test]
+fn nbw_run_injects_no_execution_context_as_papermill_does() {
+    // Outside a server there is no workflow nor execution: an NB Workflows notebook keeps its
+    // defaults for WFID, EXECID and NOW unless `-p` gives them.
+    let nb = notebook(&[
+        ("WFID = 'unset'\nEXECID = 'unset'\nNOW = 'unset'", &["parameters"]),
+        ("print(WFID, EXECID, NOW)", &[]),
+    ]);
+    let (output, written, _dir) = run(&nb, &["-p", "EXECID", "local-1"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let written = written.unwrap();
+    assert_eq!(cell_text(code_cell(&written, "print(")), "unset local-1 unset\n");
+}

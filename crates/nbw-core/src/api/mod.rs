@@ -38,7 +38,7 @@ pub use pipelines::{
 };
 pub use projects::{Bundle, CreateProject, Member, Project, SecretName, SetMember, SetSecret};
 pub use runtimes::{
-    BuildSpec, BuiltImage, ContainerImage, CreateBuild, DOCKER_LABEL, RegisterRuntime, Runtime,
+    BuildSpec, BuiltImage, ContainerImage, CreateBuild, DOCKER_LABEL, GPU_LABEL, RegisterRuntime, Runtime,
 };
 pub use workflows::{
     FireError, Misfire, Notification, NotifyChannel, NotifyOn, RetryPolicy, Schedule, Workflow,

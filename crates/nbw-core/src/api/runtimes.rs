@@ -10,6 +10,10 @@ use super::origin::Origin;
 /// enabled add it to their own labels.
 pub const DOCKER_LABEL: (&str, &str) = ("nbw.executor", "docker");
 
+/// The label an execution that needs GPUs requires (`gpu: true` in `nbw.yaml`): agents whose
+/// Docker engine offers GPUs add it to their own labels.
+pub const GPU_LABEL: (&str, &str) = ("gpu", "true");
+
 /// The runtime image an execution runs in.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ContainerImage {

@@ -6,7 +6,9 @@ use std::path::Path;
 use super::model::{ProjectFile, RuntimeEntry};
 use super::schedule::check_schedule;
 use crate::container::{self, Volume};
-use crate::names::{check_project_name, check_runtime_name, check_secret_name, check_workflow_name};
+use crate::names::{
+    check_bundle_version, check_project_name, check_runtime_name, check_secret_name, check_workflow_name,
+};
 use crate::pipeline::validate_pipelines;
 
 /// The run settings of a runtime's containers: volumes, limits, network, kernel command.
@@ -53,6 +55,9 @@ pub(super) fn check(spec: &ProjectFile, root: Option<&Path>, report: &mut dyn Fn
             }
         }
         check_container(runtime, &mut |field, message| report(&["runtimes", name, field], message));
+        if let Some(Err(error)) = runtime.version.as_deref().map(check_bundle_version) {
+            report(&["runtimes", name, "version"], error.to_string());
+        }
         if let Some(requirements) = &runtime.requirements
             && let Some(root) = root
             && !root.join(requirements).is_file()

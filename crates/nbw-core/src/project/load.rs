@@ -178,6 +178,40 @@ mod tests {
     }
 
     #[test]
+    fn a_runtime_pin_and_gpu_reach_the_workflows_of_that_runtime() {
+        let spec = parse_ok(
+            "project: sales\nruntimes:\n  cuda:\n    image: nvidia/cuda:12.4.1-runtime-ubuntu22.04\n\
+             \x20   version: v3\n    gpu: true\n  cpu:\n    image: python:3.12-slim\n\
+             workflows:\n  train:\n    notebook: a.ipynb\n    runtime: cuda\n\
+             \x20 report:\n    notebook: a.ipynb\n    runtime: cpu\n\
+             \x20 local:\n    notebook: a.ipynb\n    gpu: true\n",
+        );
+        let train = spec.workflow_input("train", Some("v9")).unwrap();
+        assert_eq!(train.spec.runtime_version.as_deref(), Some("v3"));
+        assert_eq!(train.spec.labels["gpu"], "true");
+        let report = spec.workflow_input("report", None).unwrap();
+        assert_eq!((report.spec.runtime_version, report.spec.labels.get("gpu")), (None, None));
+        let local = spec.workflow_input("local", None).unwrap();
+        assert_eq!(local.spec.labels["gpu"], "true");
+        assert!(spec.workflow_input("missing", None).is_none());
+        let with_steps = parse_ok(
+            "project: sales\nruntimes:\n  cuda: {image: x, gpu: true}\n  cpu: {image: y}\n\
+             pipelines:\n  daily:\n    steps:\n      - {name: a, notebook: a.ipynb, runtime: cuda}\n\
+             \x20     - {name: b, notebook: a.ipynb, runtime: cpu, needs: [a]}\n",
+        );
+        let steps = with_steps.pipeline_input("daily", None).unwrap().spec.steps;
+        assert_eq!(
+            (steps[0].labels.get("gpu"), steps[1].labels.get("gpu")),
+            (Some(&"true".to_owned()), None)
+        );
+        let bad = parse_err("project: p\nruntimes:\n  a:\n    image: x\n    version: 'no spaces'\n");
+        assert!(
+            bad.to_string().starts_with("nbw.yaml:5:") && bad.to_string().contains("\"no spaces\""),
+            "{bad}"
+        );
+    }
+
+    #[test]
     fn shape_errors_name_the_line_and_column() {
         let e =
             parse_err("project: sales\nworkflows:\n  a:\n    notebook: a.ipynb\n    schedul: '* * * * *'\n");

@@ -94,6 +94,15 @@ pub struct RuntimeEntry {
     /// (default: `python3 -m ipykernel_launcher -f {connection_file}`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub kernel: Vec<String>,
+    /// Pins the image: the runs of this runtime use its build of this version (a bundle
+    /// version, as `nbw runtime list` shows it) rather than the newest. `nbw push` refuses a
+    /// version that was never built.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Runs in this runtime get the machine's GPUs (a Docker device request for all of them),
+    /// and only agents whose Docker engine offers GPUs (label `gpu: "true"`) run them.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub gpu: bool,
 }
 
 /// The user of a runtime image.
@@ -153,6 +162,10 @@ pub struct WorkflowEntry {
     /// Whether the schedule fires (default true); run-now works either way.
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub enabled: bool,
+    /// Runs need GPUs: only agents whose Docker engine offers GPUs (label `gpu: "true"`) run
+    /// them, and a run in a runtime gets the machine's GPUs (as `gpu` on the runtime does).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub gpu: bool,
 }
 
 fn yes() -> bool {
@@ -161,6 +174,10 @@ fn yes() -> bool {
 
 fn is_true(value: &bool) -> bool {
     *value
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 /// Where a notification goes and when.

@@ -1,11 +1,11 @@
 //! A workflow, a pipeline and a schedule of the project file as the API's.
 
-use super::model::{ChannelEntry, NotificationEntry, OnEntry, WorkflowEntry};
+use super::model::{ChannelEntry, NotificationEntry, OnEntry, ProjectFile, WorkflowEntry};
 use super::retries::Retries;
 use super::schedule::{MisfireEntry, ScheduleEntry};
 use crate::api::{
-    Misfire, Notification, NotifyChannel, NotifyOn, PipelineInput, RetryPolicy, Schedule, WorkflowInput,
-    WorkflowSpec,
+    GPU_LABEL, Misfire, Notification, NotifyChannel, NotifyOn, PipelineInput, RetryPolicy, Schedule,
+    WorkflowInput, WorkflowSpec,
 };
 use crate::pipeline::PipelineEntry;
 
@@ -16,6 +16,10 @@ impl WorkflowEntry {
         let retries = self.retries.map(|r| r.to_policy()).unwrap_or_default();
         let notifications = self.notifications.iter().map(NotificationEntry::to_api).collect();
         let schedule = self.schedule.as_ref().map(ScheduleEntry::to_api);
+        let mut labels = self.labels.clone();
+        if self.gpu {
+            labels.insert(GPU_LABEL.0.to_owned(), GPU_LABEL.1.to_owned());
+        }
         WorkflowInput {
             name: name.to_owned(),
             enabled: self.enabled,
@@ -26,7 +30,7 @@ impl WorkflowEntry {
                 runtime: self.runtime.clone(),
                 runtime_version: None,
                 volumes: self.volumes.clone(),
-                labels: self.labels.clone(),
+                labels,
                 timeout_secs: self.timeout.map(|t| t.0),
                 cell_timeout_secs: self.cell_timeout.map(|t| t.0),
                 retries,
@@ -59,6 +63,36 @@ impl NotificationEntry {
                     .collect()
             },
         }
+    }
+}
+
+impl ProjectFile {
+    /// The API's workflow for entry `name`, with what its runtime adds: the runtime's pinned
+    /// version, and the GPU label when the runtime needs GPUs (the server never reads the
+    /// bundle's runtimes, so the labels an agent is chosen by must be on the workflow).
+    pub fn workflow_input(&self, name: &str, bundle_version: Option<&str>) -> Option<WorkflowInput> {
+        let entry = self.workflows.get(name)?;
+        let mut input = entry.to_input(name, bundle_version);
+        if let Some(runtime) = entry.runtime.as_deref().and_then(|r| self.runtimes.get(r)) {
+            input.spec.runtime_version.clone_from(&runtime.version);
+            if runtime.gpu {
+                input.spec.labels.insert(GPU_LABEL.0.to_owned(), GPU_LABEL.1.to_owned());
+            }
+        }
+        Some(input)
+    }
+
+    /// The API's pipeline `name`, with the GPU label on each step whose own runtime needs GPUs
+    /// (a step naming a workflow gets the workflow's). A runtime's pinned version does not
+    /// reach such a step: a step has no field for it, so it runs the runtime's newest build.
+    pub fn pipeline_input(&self, name: &str, bundle_version: Option<&str>) -> Option<PipelineInput> {
+        let mut input = self.pipelines.get(name)?.to_input(bundle_version);
+        for step in &mut input.spec.steps {
+            if step.runtime.as_deref().and_then(|r| self.runtimes.get(r)).is_some_and(|r| r.gpu) {
+                step.labels.insert(GPU_LABEL.0.to_owned(), GPU_LABEL.1.to_owned());
+            }
+        }
+        Some(input)
     }
 }
 

@@ -282,3 +282,61 @@ async fn the_openapi_document_describes_builds() {
     let list = &doc["paths"]["/v1/projects/{project}/runtimes"]["get"]["parameters"];
     assert!(list.as_array().unwrap().iter().any(|p| p["name"] == "name"), "{list}");
 }
+
+both_backends!(
+    a_pinned_runtime_version_is_checked_when_the_workflow_is_pushed_and_used_by_its_runs,
+    |backend| async move {
+        let f = Fixture::new(backend).await;
+        let project = f.project("sales").await;
+        let workflows = format!("/v1/projects/{}/workflows", project.name);
+        // What `nbw push` sends for `runtimes.gpu.version: v9` when v9 was never built.
+        let pinned = |version: &str| json!({"name": "nightly", "notebook": "main.ipynb", "runtime": "gpu", "runtime_version": version});
+        assert_error(
+            f.server.post(&workflows, &f.owner, pinned("v1")).await,
+            StatusCode::BAD_REQUEST,
+            "runtime_not_built",
+        );
+        register(&f, &project, "gpu", "v1").await;
+        register(&f, &project, "gpu", "v2").await;
+        let (status, body) = f.server.post(&workflows, &f.owner, pinned("v9")).await;
+        assert_error((status, body.clone()), StatusCode::BAD_REQUEST, "unknown_runtime_version");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("\"gpu\" has no version \"v9\"; built versions, newest first: v2, v1"),
+            "{message}"
+        );
+
+        let (status, body) = f.server.post(&workflows, &f.owner, pinned("v1")).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let (status, execution) =
+            f.server.post(&format!("{workflows}/nightly/run"), &f.owner, json!({})).await;
+        assert_eq!(status, StatusCode::CREATED, "{execution}");
+        assert_eq!(
+            execution["spec"]["container"]["image"], "nbw/sales/gpu:v1",
+            "the pin wins over the newest"
+        );
+
+        // A replace is checked the same way.
+        let (status, body) = f.server.put(&format!("{workflows}/nightly"), &f.owner, pinned("v7")).await;
+        assert_error((status, body), StatusCode::BAD_REQUEST, "unknown_runtime_version");
+    }
+);
+
+both_backends!(a_gpu_workflow_is_claimed_only_by_an_agent_with_the_gpu_label, |backend| async move {
+    let f = Fixture::new(backend).await;
+    let project = f.project("sales").await;
+    let workflows = format!("/v1/projects/{}/workflows", project.name);
+    // What `nbw push` sends for `gpu: true` (on the workflow or on its runtime).
+    let label = nbw_core::api::GPU_LABEL;
+    let workflow = json!({"name": "train", "notebook": "main.ipynb", "labels": {label.0: label.1}});
+    let (status, body) = f.server.post(&workflows, &f.owner, workflow).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, execution) = f.server.post(&format!("{workflows}/train/run"), &f.owner, json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{execution}");
+    assert_eq!(execution["labels"], json!({"gpu": "true"}));
+
+    let cpu = f.agent("cpu", docker_labels()).await;
+    let gpu = f.agent("gpu", json!({DOCKER.0: DOCKER.1, label.0: label.1})).await;
+    assert_eq!(f.claim(&cpu, 0).await, Value::Null, "an agent without GPUs leaves it queued");
+    assert_eq!(f.claim(&gpu, 0).await["execution"]["id"], execution["id"]);
+});

@@ -1,13 +1,14 @@
 //! `nbw exec`: a notebook of the project run on an agent from the pushed bundle, or here with
 //! the engine (`--local`).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Args;
-use nbw_core::api::{CreateExecution, Origin};
+use nbw_core::api::{CreateExecution, GPU_LABEL, Origin};
 use nbw_core::params::Parameters;
-use nbw_core::project;
+use nbw_core::project::{self, RuntimeEntry};
 use nbw_engine::{ExecuteOptions, execute};
 
 use super::follow::{WatchArgs, started};
@@ -25,7 +26,7 @@ use crate::run;
   nbw exec notebooks/report.ipynb -p day 2024-05-01 --watch
   nbw exec report -p alpha 0.5                 # notebooks/report.ipynb of the pushed bundle
   nbw exec report --local -p alpha 0.5         # here, output in outputs/report.out.ipynb
-  nbw exec report --label gpu=yes --timeout 2h
+  nbw exec report --label zone=eu --timeout 2h
 
 With --local the exit codes are those of `nbw run` (0 success, 1 a cell raised, 2 bad input,
 3 timeout, 4 kernel died, 5 output incomplete, 6 cancelled).
@@ -56,7 +57,7 @@ pub struct ExecArgs {
     /// Run in this runtime's image (on an agent with Docker).
     #[arg(long, value_name = "NAME")]
     runtime: Option<String>,
-    /// The runtime version (default: the latest built).
+    /// The runtime version (default: the one nbw.yaml pins, else the latest built).
     #[arg(long, value_name = "VERSION", requires = "runtime")]
     runtime_version: Option<String>,
     /// Output format of the execution.
@@ -98,6 +99,12 @@ fn project_root(project: &ProjectArg) -> Option<PathBuf> {
     let file = project.find_file().ok()?;
     let root = file.parent()?.to_path_buf();
     Some(if root.as_os_str().is_empty() { PathBuf::from(".") } else { root })
+}
+
+/// Runtime `name` of the project file here, when there is one that reads.
+fn local_runtime(project: &ProjectArg, name: Option<&str>) -> Option<RuntimeEntry> {
+    let spec = project::load(&project.find_file().ok()?).ok()?.spec;
+    spec.runtimes.get(name?).cloned()
 }
 
 /// The notebook's file here: as given, or `NAME.ipynb` / `notebooks/NAME(.ipynb)` in the project.
@@ -188,14 +195,20 @@ async fn exec(args: ExecArgs) -> CliResult {
     let project = args.project.name()?;
     let root = project_root(&args.project);
     let notebook = bundle_path(&args.notebook, root.as_deref());
+    // The runtime as this project's nbw.yaml defines it: its pin and its GPUs, as for workflows.
+    let entry = local_runtime(&args.project, args.runtime.as_deref());
+    let mut labels: BTreeMap<String, String> = args.labels.iter().cloned().collect();
+    if entry.as_ref().is_some_and(|r| r.gpu) {
+        labels.insert(GPU_LABEL.0.to_owned(), GPU_LABEL.1.to_owned());
+    }
     let request = CreateExecution {
         notebook: notebook.clone(),
         parameters: args.params.merge_onto(Parameters::default())?,
         bundle_version: args.bundle_version.clone(),
-        labels: args.labels.iter().cloned().collect(),
+        labels,
         timeout_secs: args.timeout,
         runtime: args.runtime.clone(),
-        runtime_version: args.runtime_version.clone(),
+        runtime_version: args.runtime_version.clone().or_else(|| entry.and_then(|r| r.version)),
         origin: Some(Origin::Cli),
     };
     let mut session = Session::open(args.server.server.as_deref())?;

@@ -13,7 +13,11 @@ use crate::client::{CliError, CliResult};
 
 /// The pipelines nbw.yaml wants, pinned to bundle `version`.
 pub fn desired(project: &LocalProject, version: &str) -> Vec<(String, PipelineInput)> {
-    project.spec.pipelines.iter().map(|(name, entry)| (name.clone(), entry.to_input(Some(version)))).collect()
+    let spec = &project.spec;
+    spec.pipelines
+        .keys()
+        .filter_map(|name| Some((name.clone(), spec.pipeline_input(name, Some(version))?)))
+        .collect()
 }
 
 /// The server's pipelines; a server without pipelines (404) has none, unless nbw.yaml wants some.

@@ -12,8 +12,9 @@
 //! - `notifications_ok` / `notifications_fail` (`slack`, `discord`) become notifications whose
 //!   webhook URL is a project secret (`SLACK_WEBHOOK_URL`, `DISCORD_WEBHOOK_URL`).
 //!
-//! One concept in one file (about 720 lines): each old field's conversion sits beside the others
-//! so that none is forgotten.
+//! One concept in one file (about 750 lines): each old field's conversion sits beside the others
+//! so that none is forgotten. The notebooks' own uses of NB Workflows' helpers are found by
+//! `notebooks`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -30,6 +31,11 @@ use serde_yaml::{Mapping, Value};
 use super::output::{self, Format};
 use super::secrets::parse_nbvars;
 use super::{CliError, CliResult, OK, exit_codes};
+
+mod notebooks;
+
+/// The parameters nbw injects with NB Workflows' meaning where a notebook declares them.
+const INJECTED: [&str; 3] = ["WFID", "EXECID", "NOW"];
 
 /// Convert an NB Workflows project (0.6, 0.7 or 0.9) into nbw.yaml.
 ///
@@ -306,6 +312,7 @@ pub fn convert(dir: &Path) -> CliResult<Imported> {
             }),
             None => Parameters::default(),
         };
+        let parameters = without_injected(parameters, &task.path("params"), &mut notes);
         let mut entry = WorkflowEntry {
             description: task.string("description"),
             notebook,
@@ -319,6 +326,7 @@ pub fn convert(dir: &Path) -> CliResult<Imported> {
             retries: None,
             notifications: Vec::new(),
             enabled: enabled.unwrap_or(true),
+            gpu: false,
         };
         // The task's own `enabled` was never read by NB Workflows.
         if let Some(Value::Bool(task_enabled)) = task.take("enabled")
@@ -340,10 +348,10 @@ pub fn convert(dir: &Path) -> CliResult<Imported> {
             }
         }
         if let Some(Value::Bool(true)) = task.take("gpu_support") {
-            entry.labels.insert("gpu".into(), "true".into());
+            entry.gpu = true;
             notes.add(
                 task.path("gpu_support"),
-                "became the label gpu=true: run it on agents started with --labels gpu=true",
+                "became `gpu: true`: its runs get the machine's GPUs and only agents with the label gpu=true run them (an agent started with --docker sets it when its engine offers GPUs, through the NVIDIA container toolkit)",
             );
         }
         if let Some(runtime) = task.string("runtime") {
@@ -359,10 +367,11 @@ pub fn convert(dir: &Path) -> CliResult<Imported> {
         if let Some(docker_version) = task.string("docker_version")
             && docker_version != "latest"
         {
-            notes.add(task.path("docker_version"), format!("{docker_version:?}: nbw runs the runtime built with the pushed bundle; pinning an image version is not carried over"));
+            notes.add(task.path("docker_version"), format!("{docker_version:?} is an image NB Workflows built, which nbw does not have; pinning an image version is not carried over: build the runtime (`nbw runtime build default`), then pin the version it lists with `version:` under runtimes.default"));
         }
         if let Some(runtime_version) = task.string("version") {
-            notes.add(task.path("version"), format!("{runtime_version:?}: nbw runs the runtime built with the pushed bundle; pinning a runtime version is not carried over"));
+            let runtime = entry.runtime.as_deref().unwrap_or("default");
+            notes.add(task.path("version"), format!("{runtime_version:?} is a version NB Workflows built, which nbw does not have; pinning a runtime version is not carried over: build the runtime (`nbw runtime build {runtime}`), then pin the version it lists with `version:` under runtimes.{runtime}"));
         }
         for key in ["remote_input", "remote_output"] {
             if task.take(key).is_some() {
@@ -381,6 +390,7 @@ pub fn convert(dir: &Path) -> CliResult<Imported> {
     top.rest(&mut notes);
 
     secrets_notes(dir, &mut notes);
+    notebooks::check(dir, &mut notes);
     for settings in ["nb_app/settings.py", "lab_app/settings.py"] {
         if dir.join(settings).is_file() {
             notes.add(
@@ -397,6 +407,24 @@ pub fn convert(dir: &Path) -> CliResult<Imported> {
         pipelines: Default::default(),
     };
     Ok(Imported { source: source.to_owned(), version, spec, not_carried_over: notes.0 })
+}
+
+/// `parameters` without the names nbw injects: NB Workflows overrode a value given for them
+/// too, so it never reached the notebook.
+fn without_injected(parameters: Parameters, at: &str, notes: &mut Notes) -> Parameters {
+    parameters
+        .into_iter()
+        .filter(|(name, _)| {
+            let injected = INJECTED.contains(&name.as_str());
+            if injected {
+                notes.add(
+                    format!("{at}.{name}"),
+                    format!("{name} is injected by the run (as NB Workflows did, which ignored a given value too); the value was dropped: declare {name} in the notebook's parameters cell to read it"),
+                );
+            }
+            !injected
+        })
+        .collect()
 }
 
 fn dir_name(dir: &Path) -> String {
@@ -594,11 +622,12 @@ fn runtime_09(name: &str, value: Value, notes: &mut Notes) -> RuntimeEntry {
             format!("{template:?}: nbw generates its Dockerfile from nbw.yaml; templates are not used"),
         );
     }
-    let gpu = container.take("gpu").is_some();
-    if gpu | (fields.take("gpu_support").and_then(|v| v.as_bool()) == Some(true)) {
+    let cuda = container.take("gpu").is_some();
+    let gpu = cuda | (fields.take("gpu_support").and_then(|v| v.as_bool()) == Some(true));
+    if gpu {
         notes.add(
             fields.path("gpu_support"),
-            "CUDA runtimes are not built by nbw yet: use a CUDA base image as `image`, and label GPU agents",
+            "became `gpu: true` (runs get the GPUs, on agents whose Docker engine offers them); nbw does not install CUDA from container.gpu: use a CUDA base image (nvidia/cuda:...) as `image`",
         );
     }
     if container.take("extra").is_some() {
@@ -608,13 +637,13 @@ fn runtime_09(name: &str, value: Value, notes: &mut Notes) -> RuntimeEntry {
         if let Some(value) = fields.string(key) {
             notes.add(
                 fields.path(key),
-                format!("{value:?}: nbw versions runtimes by push and builds them on the agents"),
+                format!("{value:?}: nbw versions runtimes by bundle and builds them on the agents; to pin one, build it (`nbw runtime build {name}`) and set `version:` to a version `nbw runtime list` shows"),
             );
         }
     }
     container.rest(notes);
     fields.rest(notes);
-    runtime
+    RuntimeEntry { gpu, ..runtime }
 }
 
 fn secrets_notes(dir: &Path, notes: &mut Notes) {
