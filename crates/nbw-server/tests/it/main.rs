@@ -21,5 +21,6 @@ mod projects;
 mod queue;
 mod runtimes;
 mod scheduler;
+mod team;
 mod web;
 mod web_support;
