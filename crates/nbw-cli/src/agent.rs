@@ -62,7 +62,8 @@ pub struct AgentArgs {
     registry: Option<String>,
 }
 
-fn parse_label(text: &str) -> Result<(String, String), String> {
+/// A `key=value` label, as `--labels` takes them (here and in `nbw admin agent register`).
+pub(crate) fn parse_label(text: &str) -> Result<(String, String), String> {
     let (k, v) = text.split_once('=').ok_or_else(|| format!("label {text:?} must be key=value"))?;
     if k.is_empty() {
         return Err(format!("label {text:?} has an empty key"));

@@ -53,6 +53,9 @@ enum Command {
     Secrets(client::secrets::SecretsArgs),
     Runtime(client::runtime::RuntimeArgs),
     Import(client::import::ImportArgs),
+    Project(client::projects::ProjectArgs),
+    Members(client::members::MembersArgs),
+    Admin(client::admin::AdminArgs),
     Completions(client::CompletionsArgs),
 }
 
@@ -79,6 +82,9 @@ fn main() {
         Command::Secrets(args) => client::block_on(client::secrets::secrets(args)),
         Command::Runtime(args) => client::block_on(client::runtime::runtime(args)),
         Command::Import(args) => client::finish(client::import::import(args)),
+        Command::Project(args) => client::block_on(client::projects::project(args)),
+        Command::Members(args) => client::block_on(client::members::members(args)),
+        Command::Admin(args) => client::block_on(client::admin::admin(args)),
         Command::Completions(args) => client::completions::<Cli>(args),
     };
     std::process::exit(code);

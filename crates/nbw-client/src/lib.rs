@@ -2,7 +2,8 @@
 //!
 //! There are two kinds of token, so there are two clients: a [`UserClient`] holds a user's
 //! access token and offers the user's calls (login, bundles, workflows, pipelines, executions
-//! and their live events, runtimes, secrets); an [`AgentClient`] holds an agent's token and offers the
+//! and their live events, runtimes, secrets, and the team: users, agents, projects, members);
+//! an [`AgentClient`] holds an agent's token and offers the
 //! agent protocol (hello, claim, heartbeat, events, output, complete, bundle download). Each
 //! route is a method of exactly one of them, so agent code cannot call a user route by mistake,
 //! nor the reverse. Both turn every answer into a typed value or a [`ClientError`] carrying the
@@ -19,6 +20,7 @@ mod agent;
 mod error;
 mod http;
 mod pipelines;
+mod team;
 mod user;
 
 pub use agent::AgentClient;

@@ -1,6 +1,7 @@
 //! The shared handles every part of the server reaches: the database, the configuration, the
-//! keys, the artifact store, the wake-ups, the metrics and the agent-token cache. A leaf: it
-//! imports nothing above it, so any module may hold an [`AppState`] without a loop.
+//! keys, the artifact store, the wake-ups, the metrics and the agent-token and active-user
+//! caches. A leaf: it imports nothing above it, so any module may hold an [`AppState`] without
+//! a loop.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -35,6 +36,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Agent tokens checked in the last second.
     pub agent_tokens: Arc<AgentTokenCache>,
+    /// Users found active (not disabled) in the last second.
+    pub active_users: Arc<ActiveUsers>,
 }
 
 impl AppState {
@@ -48,6 +51,7 @@ impl AppState {
             wake: Arc::new(Wake::default()),
             metrics: Arc::new(Metrics::default()),
             agent_tokens: Arc::new(AgentTokenCache::default()),
+            active_users: Arc::new(ActiveUsers::default()),
         }
     }
 }
@@ -93,9 +97,9 @@ impl Wake {
     }
 }
 
-/// How long an agent token stays trusted without a database read. Agents call several times per
-/// execution; a revoked token keeps working on other servers for at most this long (on the
-/// server that revoked it, at once).
+/// How long an agent token (or a user's active account) stays trusted without a database read.
+/// Agents call several times per execution; a revoked token keeps working on other servers for
+/// at most this long (on the server that revoked it, at once).
 const AGENT_CACHE_TTL: Duration = Duration::from_secs(1);
 
 /// Recently checked agent tokens, by hash.
@@ -121,5 +125,34 @@ impl AgentTokenCache {
     /// Forgets an agent (revoked, or its labels changed).
     pub fn forget(&self, agent_id: &str) {
         self.entries.lock().expect("agent cache lock").retain(|_, (caller, _)| caller.agent_id != agent_id);
+    }
+}
+
+/// Users whose account was found active (existing, not disabled) less than a second ago. An
+/// access token is a signed JWT that no table revokes; this is what makes a disabled account's
+/// tokens stop working (at once on the server that disabled it, within a second on the others)
+/// without a database read on every request.
+#[derive(Debug, Default)]
+pub struct ActiveUsers {
+    entries: Mutex<HashMap<String, Instant>>,
+}
+
+impl ActiveUsers {
+    /// Whether `user_id` was found active less than a second ago.
+    pub fn recently_active(&self, user_id: &str) -> bool {
+        let entries = self.entries.lock().expect("user cache lock");
+        entries.get(user_id).is_some_and(|at| at.elapsed() < AGENT_CACHE_TTL)
+    }
+
+    /// Remembers that `user_id` was found active.
+    pub fn put(&self, user_id: &str) {
+        let mut entries = self.entries.lock().expect("user cache lock");
+        entries.retain(|_, at| at.elapsed() < AGENT_CACHE_TTL);
+        entries.insert(user_id.to_owned(), Instant::now());
+    }
+
+    /// Forgets a user (disabled, or enabled again).
+    pub fn forget(&self, user_id: &str) {
+        self.entries.lock().expect("user cache lock").remove(user_id);
     }
 }

@@ -2,20 +2,24 @@
 //! make a project file, `login` keeps credentials per server, `push` makes the server match
 //! `nbw.yaml`, `wf`, `pipe`, `exec`, `history`, `logs`, `outputs`, `cancel` and `secrets` work with
 //! what is on the server; `runtime` builds runtime images (here, recording them on the server,
-//! or on an agent) and lists the versions the server recorded.
+//! or on an agent) and lists the versions the server recorded; `project`, `members` and
+//! `admin` set up a team (projects, roles, user accounts, agents) over the API.
 //!
 //! Every command ends with one of the documented exit codes of [`crate::exit`]; errors are one
 //! [`CliError`] each, printed once by [`finish`]. The exit codes are listed in `exit_codes!` and
 //! shown in every client command's `--help`.
 
+pub mod admin;
 pub mod credentials;
 pub mod executions;
 pub mod import;
 pub mod init;
 pub mod login;
+pub mod members;
 pub mod output;
 pub mod pipe_watch;
 pub mod pipelines;
+pub mod projects;
 pub mod push;
 pub mod runtime;
 pub mod secrets;

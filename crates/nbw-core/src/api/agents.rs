@@ -34,6 +34,12 @@ pub struct Agent {
     pub last_heartbeat_at: Option<DateTime<Utc>>,
     /// Whether its token was revoked.
     pub revoked: bool,
+    /// The nbw version it announced when it last started (`None` before its first start).
+    #[serde(default)]
+    pub version: Option<String>,
+    /// Heard from within the last two leases, and not revoked.
+    #[serde(default)]
+    pub online: bool,
 }
 
 /// A newly registered agent and its token, shown once.

@@ -47,8 +47,20 @@ pub struct User {
     pub username: String,
     /// Server administrators may create users and agents.
     pub is_admin: bool,
+    /// A disabled account can neither log in nor use the tokens it holds.
+    #[serde(default)]
+    pub disabled: bool,
     /// Creation time.
     pub created_at: DateTime<Utc>,
+}
+
+/// `PUT /v1/users/{username}/password` (administrators only): a new password; every login of
+/// the user ends.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetPassword {
+    /// At least 8 characters.
+    pub password: String,
 }
 
 /// `POST /v1/users` (administrators only).

@@ -25,7 +25,7 @@ pub use agents::{
     Agent, AgentCreated, AgentHello, Claim, ClaimRequest, ClaimResponse, Complete, EventBatch, Heartbeat,
     HeartbeatResponse, RegisterAgent,
 };
-pub use auth::{CreateUser, LoginRequest, RefreshRequest, Role, Tokens, User};
+pub use auth::{CreateUser, LoginRequest, RefreshRequest, ResetPassword, Role, Tokens, User};
 pub use errors::{ErrorBody, ErrorDetail};
 pub use executions::{
     CreateExecution, Delivery, Execution, ExecutionEvent, ExecutionResult, ExecutionSpec, ExecutionState,

@@ -13,19 +13,18 @@ use super::extract::{Json, Path};
 use crate::auth::UserCaller;
 use crate::auth::agents;
 use crate::state::AppState;
-use crate::store::agents as store;
 
 /// Agent registry routes.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_agents, register_agent)).routes(routes!(revoke_agent))
 }
 
-/// Every agent, with its labels and last heartbeat.
+/// Every agent, with its labels, version, last heartbeat and whether it is online.
 #[utoipa::path(get, path = "/v1/agents", tag = "agents", security(("bearer" = [])),
     responses((status = 200, body = Vec<Agent>), (status = 403, body = nbw_core::api::ErrorBody)))]
 async fn list_agents(State(state): State<AppState>, caller: UserCaller) -> ApiResult<Json<Vec<Agent>>> {
     caller.require_admin()?;
-    Ok(Json(store::list_agents(&state.db).await?))
+    Ok(Json(agents::list(&state).await?))
 }
 
 /// Registers an agent. The answer holds its token, shown only this once.

@@ -28,7 +28,7 @@ impl FromRequestParts<AppState> for UserCaller {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        caller::user(state, bearer(parts)?)
+        caller::user(state, bearer(parts)?).await
     }
 }
 

@@ -1,11 +1,15 @@
-//! User accounts: the rules of a login name and a password, and creating an account. The API,
-//! `nbw server admin create-user` and `nbw standalone` all create users here.
+//! User accounts: the rules of a login name and a password, creating an account, disabling it
+//! and resetting its password. The API, `nbw server admin create-user` and `nbw standalone` all
+//! create users here.
 
 use nbw_core::api::CreateUser;
 
+use super::identity::UserCaller;
 use super::password;
-use crate::db::{Db, is_unique_violation};
+use crate::db::{Db, is_unique_violation, now_ms};
 use crate::error::{Error, Result};
+use crate::state::AppState;
+use crate::store::tokens;
 use crate::store::users::{self, UserRow};
 
 /// Checks a login name: 1 to 64 of `A-Za-z0-9_.-@`.
@@ -56,6 +60,45 @@ pub async fn create_user(db: &Db, input: CreateUser) -> Result<UserRow> {
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// The account named `username`, or `NotFound`.
+async fn by_username(db: &Db, username: &str) -> Result<UserRow> {
+    users::by_username(db, username).await?.ok_or_else(|| Error::not_found(format!("user {username:?}")))
+}
+
+/// Disables (or enables again) `username`. Disabling ends every login of the account at once:
+/// its refresh tokens are revoked, and its access tokens stop working on this server now and
+/// on the others within a second ([`crate::state::ActiveUsers`]). Administrators cannot
+/// disable themselves, so a server is never left without a way back in by mistake.
+pub async fn set_disabled(
+    state: &AppState,
+    by: &UserCaller,
+    username: &str,
+    disabled: bool,
+) -> Result<UserRow> {
+    let mut user = by_username(&state.db, username).await?;
+    if disabled && user.id == by.user_id {
+        return Err(Error::Conflict("you cannot disable your own account: ask another administrator".into()));
+    }
+    users::set_disabled(&state.db, &user.id, disabled).await?;
+    if disabled {
+        tokens::revoke_user(&state.db, &user.id, now_ms()).await?;
+    }
+    state.active_users.forget(&user.id);
+    user.disabled = disabled;
+    Ok(user)
+}
+
+/// Gives `username` a new password and ends every login of the account (its refresh tokens are
+/// revoked; access tokens already issued run out within their short lifetime).
+pub async fn reset_password(state: &AppState, username: &str, password: String) -> Result<UserRow> {
+    check_password(&password)?;
+    let user = by_username(&state.db, username).await?;
+    let hash = password::hash_blocking(password).await?;
+    users::set_password_hash(&state.db, &user.id, &hash).await?;
+    tokens::revoke_user(&state.db, &user.id, now_ms()).await?;
+    Ok(user)
 }
 
 #[cfg(test)]

@@ -54,6 +54,20 @@ pub async fn revoke(state: &AppState, id: &str) -> Result<()> {
     Ok(())
 }
 
+/// Every agent, revoked ones included, each marked online when it was heard from within the
+/// last two leases (an agent heartbeats at least once per lease, and claims every 30 s when
+/// idle) and is not revoked.
+pub async fn list(state: &AppState) -> Result<Vec<Agent>> {
+    let within_ms = i64::try_from(state.config.lease_secs.saturating_mul(2000)).unwrap_or(i64::MAX);
+    let now = crate::db::now_ms();
+    let mut agents = store::list_agents(&state.db).await?;
+    for agent in &mut agents {
+        let seen = agent.last_heartbeat_at.map(|t| t.timestamp_millis());
+        agent.online = !agent.revoked && seen.is_some_and(|at| now - at < within_ms);
+    }
+    Ok(agents)
+}
+
 /// An agent introduces itself at start: its labels (when given) replace the registered ones.
 pub async fn hello(state: &AppState, agent: &AgentCaller, input: &AgentHello) -> Result<Agent> {
     if let Some(labels) = &input.labels {
@@ -63,6 +77,14 @@ pub async fn hello(state: &AppState, agent: &AgentCaller, input: &AgentHello) ->
         store::set_agent_labels(&state.db, &agent.agent_id, labels).await?;
         state.agent_tokens.forget(&agent.agent_id);
     }
+    if let Some(version) = &input.version {
+        if version.is_empty() || version.len() > 64 || version.chars().any(char::is_control) {
+            return Err(Error::invalid("the version must have 1 to 64 printable characters"));
+        }
+        store::set_agent_version(&state.db, &agent.agent_id, version).await?;
+    }
+    // Heard from now: an idle agent's first long poll says so only when it ends empty.
+    crate::store::queue::touch_agent(&state.db, &agent.agent_id, crate::db::now_ms()).await?;
     tracing::info!(agent = %agent.agent_id, version = input.version.as_deref().unwrap_or("?"), "agent connected");
     let found = store::agent_by_id(&state.db, &agent.agent_id).await?;
     found.ok_or_else(|| Error::not_found("agent"))

@@ -16,14 +16,21 @@ pub fn token_hash(token: &str) -> String {
     Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The user whose access token `token` is.
-pub fn user(state: &AppState, token: &str) -> Result<UserCaller> {
+/// The user whose access token `token` is, while the account is active: a disabled account's
+/// tokens stop working before they expire (its status is read at most once a second per user).
+pub async fn user(state: &AppState, token: &str) -> Result<UserCaller> {
     if token.starts_with(AGENT_TOKEN_PREFIX) {
         return Err(Error::Forbidden("agent tokens cannot use this route".into()));
     }
     let subject = super::token::verify(&state.keys, token).ok_or_else(|| {
         Error::Unauthorized("the access token is invalid or expired: refresh it or log in again".into())
     })?;
+    if !state.active_users.recently_active(&subject.user_id) {
+        if !crate::store::users::is_active(&state.db, &subject.user_id).await? {
+            return Err(Error::Unauthorized("this account is disabled or no longer exists".into()));
+        }
+        state.active_users.put(&subject.user_id);
+    }
     Ok(UserCaller { user_id: subject.user_id, is_admin: subject.is_admin })
 }
 

@@ -7,10 +7,10 @@ use nbw_core::api::Agent;
 use crate::db::{Db, now_ms, to_time, to_time_opt};
 use crate::on_db;
 
-type AgentTuple = (String, String, String, i64, Option<i64>, Option<i64>);
+type AgentTuple = (String, String, String, i64, Option<i64>, Option<i64>, Option<String>);
 
 fn agent(row: AgentTuple) -> Agent {
-    let (id, name, labels, created_at, last_heartbeat_at, revoked_at) = row;
+    let (id, name, labels, created_at, last_heartbeat_at, revoked_at, version) = row;
     Agent {
         id,
         name,
@@ -18,6 +18,9 @@ fn agent(row: AgentTuple) -> Agent {
         created_at: to_time(created_at),
         last_heartbeat_at: to_time_opt(last_heartbeat_at),
         revoked: revoked_at.is_some(),
+        version,
+        // Whether it is online depends on the lease length: see `auth::agents::list`.
+        online: false,
     }
 }
 
@@ -35,13 +38,12 @@ pub async fn insert_agent(
     let sql = "INSERT INTO agents (id, name, labels, token_hash, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
     on_db!(db, pool => sqlx::query(sql).bind(&id).bind(name).bind(&labels_json).bind(token_hash).bind(created_by).bind(now)
         .execute(pool).await.map(|r| r.rows_affected()))?;
-    Ok(agent((id, name.to_owned(), labels_json, now, None, None)))
+    Ok(agent((id, name.to_owned(), labels_json, now, None, None, None)))
 }
 
 /// Every agent, revoked ones included, by name.
 pub async fn list_agents(db: &Db) -> Result<Vec<Agent>, sqlx::Error> {
-    let sql =
-        "SELECT id, name, labels, created_at, last_heartbeat_at, revoked_at FROM agents ORDER BY name, id";
+    let sql = "SELECT id, name, labels, created_at, last_heartbeat_at, revoked_at, version FROM agents ORDER BY name, id";
     let rows: Vec<AgentTuple> = on_db!(db, pool => sqlx::query_as(sql).fetch_all(pool).await)?;
     Ok(rows.into_iter().map(agent).collect())
 }
@@ -66,9 +68,16 @@ pub async fn set_agent_labels(
     Ok(())
 }
 
+/// Records the nbw version an agent announced.
+pub async fn set_agent_version(db: &Db, id: &str, version: &str) -> Result<(), sqlx::Error> {
+    on_db!(db, pool => sqlx::query("UPDATE agents SET version = $1 WHERE id = $2").bind(version).bind(id)
+        .execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
 /// One agent.
 pub async fn agent_by_id(db: &Db, id: &str) -> Result<Option<Agent>, sqlx::Error> {
-    let sql = "SELECT id, name, labels, created_at, last_heartbeat_at, revoked_at FROM agents WHERE id = $1";
+    let sql = "SELECT id, name, labels, created_at, last_heartbeat_at, revoked_at, version FROM agents WHERE id = $1";
     let row: Option<AgentTuple> =
         on_db!(db, pool => sqlx::query_as(sql).bind(id).fetch_optional(pool).await)?;
     Ok(row.map(agent))

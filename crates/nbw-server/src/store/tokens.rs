@@ -72,6 +72,12 @@ pub async fn revoke_family(db: &Db, family_id: &str, now: i64) -> Result<u64, sq
     on_db!(db, pool => sqlx::query(sql).bind(now).bind(family_id).execute(pool).await.map(|r| r.rows_affected()))
 }
 
+/// Revokes every refresh token of a user not revoked yet (every login ends); returns how many.
+pub async fn revoke_user(db: &Db, user_id: &str, now: i64) -> Result<u64, sqlx::Error> {
+    let sql = "UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL";
+    on_db!(db, pool => sqlx::query(sql).bind(now).bind(user_id).execute(pool).await.map(|r| r.rows_affected()))
+}
+
 /// Deletes tokens that expired before `before` (they can no longer be presented, so reuse
 /// detection does not need them).
 pub async fn purge_expired_refresh(db: &Db, before: i64) -> Result<u64, sqlx::Error> {

@@ -29,6 +29,7 @@ impl UserRow {
             id: self.id.clone(),
             username: self.username.clone(),
             is_admin: self.is_admin,
+            disabled: self.disabled,
             created_at: to_time(self.created_at),
         }
     }
@@ -71,4 +72,25 @@ pub async fn by_id(db: &Db, id: &str) -> Result<Option<UserRow>, sqlx::Error> {
 /// All users, by name.
 pub async fn list(db: &Db) -> Result<Vec<UserRow>, sqlx::Error> {
     on_db!(db, pool => sqlx::query_as("SELECT * FROM users ORDER BY username").fetch_all(pool).await)
+}
+
+/// Disables or enables an account; false when there is no such user.
+pub async fn set_disabled(db: &Db, id: &str, disabled: bool) -> Result<bool, sqlx::Error> {
+    let sql = "UPDATE users SET disabled = $1 WHERE id = $2";
+    let n = on_db!(db, pool => sqlx::query(sql).bind(disabled).bind(id).execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Replaces an account's password hash; false when there is no such user.
+pub async fn set_password_hash(db: &Db, id: &str, password_hash: &str) -> Result<bool, sqlx::Error> {
+    let sql = "UPDATE users SET password_hash = $1 WHERE id = $2";
+    let n = on_db!(db, pool => sqlx::query(sql).bind(password_hash).bind(id).execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Whether the account with this id exists and is not disabled.
+pub async fn is_active(db: &Db, id: &str) -> Result<bool, sqlx::Error> {
+    let sql = "SELECT disabled FROM users WHERE id = $1";
+    let row: Option<(bool,)> = on_db!(db, pool => sqlx::query_as(sql).bind(id).fetch_optional(pool).await)?;
+    Ok(row.is_some_and(|(disabled,)| !disabled))
 }

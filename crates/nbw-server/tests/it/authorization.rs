@@ -93,7 +93,11 @@ both_backends!(every_route_checks_the_callers_role, |backend| async move {
                 assert_eq!(code, StatusCode::FORBIDDEN, "a viewer on {route}: {body}");
             }
         }
-        if template == "/v1/agents" || template == "/v1/users" || template.starts_with("/v1/agents/") {
+        let admin_route = template == "/v1/agents"
+            || template == "/v1/users"
+            || template.starts_with("/v1/agents/")
+            || (template.starts_with("/v1/users/") && template != "/v1/users/me");
+        if admin_route {
             let (code, body) = status(&server, &method, &path, Some(&owner)).await;
             assert!(!code.is_success(), "a non-administrator used {route}: {code} {body}");
             if !has_body {

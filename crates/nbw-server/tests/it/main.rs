@@ -23,5 +23,6 @@ mod projects;
 mod queue;
 mod runtimes;
 mod scheduler;
+mod team;
 mod web;
 mod web_support;
