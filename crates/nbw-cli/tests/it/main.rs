@@ -20,4 +20,5 @@ mod results;
 mod run;
 mod runtime;
 mod server_admin;
+mod typed;
 mod ui;

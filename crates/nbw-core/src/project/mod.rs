@@ -63,7 +63,7 @@ mod to_api;
 
 pub use load::{LocalProject, Problem, ProjectError, load, parse};
 pub use model::{
-    ChannelEntry, NotificationEntry, OnEntry, ProjectFile, RuntimeEntry, RuntimeUser, WorkflowEntry,
+    ChannelEntry, NotificationEntry, OnEntry, ProjectDefaults, ProjectFile, RuntimeEntry, RuntimeUser, WorkflowEntry,
     json_schema,
 };
 pub use retries::Retries;
