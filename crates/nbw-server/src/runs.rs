@@ -21,11 +21,11 @@ use crate::db::now_ms;
 use crate::error::{Error, Result};
 use crate::limits;
 use crate::state::AppState;
-use crate::typed_params::{self, NotebookAt};
 use crate::store::bundles::{self, BundleRow};
 use crate::store::executions::{self, NewExecution};
 use crate::store::workflows::WorkflowRow;
 use crate::store::{projects, runtimes};
+use crate::typed_params::{self, NotebookAt};
 
 /// The origins a user may claim for a run: `web` (default) and `cli`.
 pub fn user_origin(origin: Option<Origin>) -> Result<Origin> {
@@ -257,9 +257,15 @@ pub async fn run_notebook(
     let container =
         resolve_container(state, project_id, input.runtime.as_deref(), input.runtime_version.as_deref())
             .await?;
-    let at = NotebookAt { project_id, version: &bundle.version, digest: &bundle.digest, notebook: &input.notebook };
+    let at = NotebookAt {
+        project_id,
+        version: &bundle.version,
+        digest: &bundle.digest,
+        notebook: &input.notebook,
+    };
     let no_rules = Default::default();
-    typed_params::check(state, at, &no_rules, &Parameters::new(), &input.parameters, &input.parameters).await?;
+    typed_params::check(state, at, &no_rules, &Parameters::new(), &input.parameters, &input.parameters)
+        .await?;
     let spec = ExecutionSpec {
         notebook: input.notebook,
         parameters: input.parameters,

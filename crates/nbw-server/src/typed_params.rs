@@ -6,7 +6,9 @@
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
 
-use nbw_core::params::{ParamCheckError, ParameterRules, Parameters, TypedParameter, check_run, typed_parameters};
+use nbw_core::params::{
+    ParamCheckError, ParameterRules, Parameters, TypedParameter, check_run, typed_parameters,
+};
 use nbw_engine::ParameterSpec;
 
 use crate::bundles;
@@ -47,7 +49,11 @@ async fn declared(state: &AppState, at: NotebookAt<'_>) -> Result<Vec<ParameterS
 }
 
 /// The typed parameters of the notebook at `at`, refined by `rules`.
-pub async fn typed(state: &AppState, at: NotebookAt<'_>, rules: &ParameterRules) -> Result<Vec<TypedParameter>> {
+pub async fn typed(
+    state: &AppState,
+    at: NotebookAt<'_>,
+    rules: &ParameterRules,
+) -> Result<Vec<TypedParameter>> {
     let declared = declared(state, at).await?;
     let cell = declared
         .iter()

@@ -114,7 +114,8 @@ pub async fn show(state: &AppState, access: &ProjectAccess, name: &str) -> Resul
     let spec = &workflow.spec;
     workflow.effective_timeout_secs =
         crate::limits::effective_timeout(&state.config, spec.timeout_secs).unwrap_or(spec.timeout_secs);
-    workflow.effective_max_queue_secs = crate::limits::effective_max_queue(&state.config, spec.max_queue_secs);
+    workflow.effective_max_queue_secs =
+        crate::limits::effective_max_queue(&state.config, spec.max_queue_secs);
     if let Ok(bundle) = runs::resolve_bundle(state, &access.project_id, spec.bundle_version.as_deref()).await
         && runs::check_notebook(&bundle, &spec.notebook).is_ok()
     {

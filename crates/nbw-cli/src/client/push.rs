@@ -144,8 +144,12 @@ pub async fn push(args: PushArgs) -> CliResult {
             bytes: built.bytes.len() as u64,
         });
     }
-    let desired: Vec<WorkflowInput> =
-        project.spec.workflows.iter().map(|(n, w)| w.to_input(n, Some(&version), &project.spec.defaults)).collect();
+    let desired: Vec<WorkflowInput> = project
+        .spec
+        .workflows
+        .iter()
+        .map(|(n, w)| w.to_input(n, Some(&version), &project.spec.defaults))
+        .collect();
     let mut unchanged = Vec::new();
     for input in &desired {
         match current.iter().find(|w| w.name == input.name) {

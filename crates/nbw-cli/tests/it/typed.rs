@@ -53,7 +53,9 @@ async fn wf_show_lists_types_and_limits_and_a_bad_value_is_refused_before_queuei
 
     let (code, out, err) = run(nbw(&config, &root).args(["wf", "show", "sleepy"]));
     assert_eq!(code, 0, "{out}{err}");
-    for expected in ["2s (server)", "1h (workflow)", "seconds", "int", "60", "0 ≤ x ≤ 120", "how long to sleep"] {
+    for expected in
+        ["2s (server)", "1h (workflow)", "seconds", "int", "60", "0 ≤ x ≤ 120", "how long to sleep"]
+    {
         assert!(out.contains(expected), "{expected:?} missing from\n{out}");
     }
     assert!(out.contains(r#"one of ["fast","slow"]"#), "{out}");
@@ -70,7 +72,10 @@ async fn wf_show_lists_types_and_limits_and_a_bad_value_is_refused_before_queuei
     assert!(err.contains(r#"parameter "seconds" expects int, received "soon" (str)"#), "{err}");
     let (code, _, err) = run(nbw(&config, &root).args(["wf", "run", "sleepy", "-p", "secs", "1"]));
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains(r#"unknown parameter "secs": the notebook's parameters are seconds, mode"#), "{err}");
+    assert!(
+        err.contains(r#"unknown parameter "secs": the notebook's parameters are seconds, mode"#),
+        "{err}"
+    );
     let (code, _, err) = run(nbw(&config, &root).args(["wf", "run", "sleepy", "-p", "mode", "medium"]));
     assert_eq!(code, 2, "{err}");
     assert!(err.contains(r#"expects one of "fast", "slow", received "medium""#), "{err}");
@@ -79,7 +84,8 @@ async fn wf_show_lists_types_and_limits_and_a_bad_value_is_refused_before_queuei
     // A run without a timeout of its own gets the server's default (2 s) and is stopped by it.
     let token = server.agent_token("a1", json!({})).await;
     let _agent = server.agent(dir.path(), &token, 1, &[]);
-    let (code, out, err) = run(nbw(&config, &root).args(["wf", "run", "sleepy", "-p", "seconds", "30", "--watch"]));
+    let (code, out, err) =
+        run(nbw(&config, &root).args(["wf", "run", "sleepy", "-p", "seconds", "30", "--watch"]));
     assert_eq!(code, 3, "timed out is exit 3: {out}{err}");
     let listed = executions(&server).await;
     assert_eq!(listed.len(), 1);

@@ -45,7 +45,8 @@ mod yaml;
 pub use error::ParamError;
 pub use infer::infer_cli_value;
 pub use typed::{
-    ParamCheckError, ParamType, ParameterRule, ParameterRules, TypedParameter, check_run, typed_parameters, value_type,
+    ParamCheckError, ParamType, ParameterRule, ParameterRules, TypedParameter, check_run, typed_parameters,
+    value_type,
 };
 pub use value::{ParamValue, Parameters};
 pub use yaml::parse_yaml;

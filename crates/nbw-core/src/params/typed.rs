@@ -41,7 +41,9 @@ impl ParamType {
             "float" | "numeric" | "Float64" => ParamType::Float,
             "str" | "character" | "String" => ParamType::Str,
             "bool" | "logical" | "Bool" => ParamType::Bool,
-            "list" | "tuple" | "set" | "frozenset" | "vector" | "Vector" | "array" | "Tuple" => ParamType::List,
+            "list" | "tuple" | "set" | "frozenset" | "vector" | "Vector" | "array" | "Tuple" => {
+                ParamType::List
+            }
             "dict" | "Dict" => ParamType::Dict,
             _ => ParamType::Any,
         }
@@ -141,7 +143,8 @@ impl ParameterRule {
             return Err("min and max apply to int and float parameters only".into());
         }
         if let Some(pattern) = &self.pattern {
-            regex::Regex::new(pattern).map_err(|e| format!("pattern {pattern:?} is not a regular expression: {e}"))?;
+            regex::Regex::new(pattern)
+                .map_err(|e| format!("pattern {pattern:?} is not a regular expression: {e}"))?;
         }
         if let Some(kind) = self.type_
             && let Some(choice) = self.choices.iter().find(|c| !kind.accepts(c))
@@ -178,7 +181,13 @@ pub struct TypedParameter {
 impl TypedParameter {
     /// A parameter declared by the cell as `type_name` with the default `default`, refined by
     /// `rule`.
-    pub fn declared(name: &str, type_name: &str, default: &str, help: &str, rule: Option<&ParameterRule>) -> Self {
+    pub fn declared(
+        name: &str,
+        type_name: &str,
+        default: &str,
+        help: &str,
+        rule: Option<&ParameterRule>,
+    ) -> Self {
         let rule = rule.cloned().unwrap_or_default();
         TypedParameter {
             name: name.to_owned(),
@@ -261,8 +270,10 @@ impl TypedParameter {
                 received_type: value_type(value).to_owned(),
             });
         };
-        let below = self.rule.min.filter(|min| number.is_nan() || number < *min).map(|min| format!(">= {min}"));
-        let above = self.rule.max.filter(|max| number.is_nan() || number > *max).map(|max| format!("<= {max}"));
+        let below =
+            self.rule.min.filter(|min| number.is_nan() || number < *min).map(|min| format!(">= {min}"));
+        let above =
+            self.rule.max.filter(|max| number.is_nan() || number > *max).map(|max| format!("<= {max}"));
         match below.or(above) {
             Some(bound) => {
                 Err(ParamCheckError::Range { name: self.name.clone(), bound, received: shown(value) })

@@ -45,13 +45,24 @@ fn choices_bounds_and_patterns_refine_the_type() {
     );
     assert!(mode.check(&"slow".into()).is_ok());
     let error = mode.check(&"medium".into()).unwrap_err();
-    assert_eq!(error.to_string(), "parameter \"mode\" expects one of \"fast\", \"slow\", received \"medium\"");
-    let days = typed("days", "int", "7", ParameterRule { min: Some(1.0), max: Some(30.0), ..Default::default() });
+    assert_eq!(
+        error.to_string(),
+        "parameter \"mode\" expects one of \"fast\", \"slow\", received \"medium\""
+    );
+    let days =
+        typed("days", "int", "7", ParameterRule { min: Some(1.0), max: Some(30.0), ..Default::default() });
     assert!(days.check(&int(30)).is_ok());
-    assert_eq!(days.check(&int(0)).unwrap_err().to_string(), "parameter \"days\" expects a number >= 1, received 0");
+    assert_eq!(
+        days.check(&int(0)).unwrap_err().to_string(),
+        "parameter \"days\" expects a number >= 1, received 0"
+    );
     assert_eq!(days.check(&int(31)).unwrap_err().code(), "parameter_range");
-    let code =
-        typed("code", "str", "'AB'", ParameterRule { pattern: Some("[A-Z]{2}".into()), ..Default::default() });
+    let code = typed(
+        "code",
+        "str",
+        "'AB'",
+        ParameterRule { pattern: Some("[A-Z]{2}".into()), ..Default::default() },
+    );
     assert!(code.check(&"FR".into()).is_ok());
     // The pattern matches the whole value, not a part of it.
     assert_eq!(code.check(&"FRA".into()).unwrap_err().code(), "parameter_pattern");

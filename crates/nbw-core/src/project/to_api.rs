@@ -13,7 +13,12 @@ impl WorkflowEntry {
     /// The API's workflow for this entry, named `name`, running bundle `bundle_version` (the
     /// latest upload when `None`), with the project's `defaults` where it sets nothing itself
     /// (the server keeps no project-level settings: they travel in each workflow).
-    pub fn to_input(&self, name: &str, bundle_version: Option<&str>, defaults: &ProjectDefaults) -> WorkflowInput {
+    pub fn to_input(
+        &self,
+        name: &str,
+        bundle_version: Option<&str>,
+        defaults: &ProjectDefaults,
+    ) -> WorkflowInput {
         let retries = self.retries.map(|r| r.to_policy()).unwrap_or_default();
         let notifications = self
             .notifications

@@ -137,7 +137,10 @@ pub async fn insert(db: &Db, new: &NewExecution) -> Result<bool, sqlx::Error> {
                VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
                ON CONFLICT (fire_key) DO NOTHING";
     let timeout = new.spec.timeout_secs.map(|t| t.min(i64::MAX as u64) as i64);
-    let deadline = new.spec.max_queue_secs.map(|q| new.not_before.saturating_add((q.min(i64::MAX as u64 / 1000) * 1000) as i64));
+    let deadline = new
+        .spec
+        .max_queue_secs
+        .map(|q| new.not_before.saturating_add((q.min(i64::MAX as u64 / 1000) * 1000) as i64));
     let origin = Origin::of_id(&new.id).unwrap_or(Origin::Web).prefix();
     let spec = serde_json::to_string(&new.spec).expect("specs serialize");
     let labels = serde_json::to_string(&new.labels).expect("labels serialize");

@@ -198,8 +198,8 @@ pub fn read(fields: &mut [Field], form: &Fields) -> Option<Parameters> {
         field.error = None;
         // The input's own parse, then the rule every door applies (the API's check too).
         let typed = TypedParameter::declared(&field.name, &field.type_name, "", "", None);
-        let checked =
-            parse(field.input, text).and_then(|value| typed.check(&value).map(|()| value).map_err(|e| e.to_string()));
+        let checked = parse(field.input, text)
+            .and_then(|value| typed.check(&value).map(|()| value).map_err(|e| e.to_string()));
         match checked {
             Ok(value) => {
                 parameters.insert(field.name.clone(), value);

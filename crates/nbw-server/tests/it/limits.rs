@@ -40,7 +40,9 @@ both_backends!(every_run_records_its_effective_timeout, |backend| async move {
     let above = json!({"name": "report", "notebook": "report.ipynb", "timeout_secs": 61});
     let refused = team.server.put(REPORT, &team.owner_token, above).await;
     assert_error(refused.clone(), StatusCode::UNPROCESSABLE_ENTITY, "timeout_above_maximum");
-    assert!(refused.1["error"]["message"].as_str().unwrap().contains("61s is above this server's maximum of 60s"));
+    assert!(
+        refused.1["error"]["message"].as_str().unwrap().contains("61s is above this server's maximum of 60s")
+    );
     let ad_hoc = json!({"notebook": "report.ipynb", "timeout_secs": 3600});
     let refused = team.server.post("/v1/projects/sales/executions", &team.owner_token, ad_hoc).await;
     assert_error(refused, StatusCode::UNPROCESSABLE_ENTITY, "timeout_above_maximum");
@@ -60,7 +62,8 @@ both_backends!(a_run_queued_past_its_max_queue_is_never_claimed_and_expires, |ba
 
     // Past the deadline, before any tick: no agent can take it.
     tokio::time::sleep(Duration::from_millis(1200)).await;
-    let (_, agent) = team.server.post("/v1/agents", &team.admin_token, json!({"name": "late", "labels": {}})).await;
+    let (_, agent) =
+        team.server.post("/v1/agents", &team.admin_token, json!({"name": "late", "labels": {}})).await;
     let token = agent["token"].as_str().unwrap();
     let (status, claim) = team.server.post("/v1/agent/claim", token, json!({"wait_secs": 0})).await;
     assert_eq!(status, StatusCode::OK);

@@ -59,13 +59,21 @@ both_backends!(bad_values_are_refused_with_422_before_anything_is_queued, |backe
         unknown.1["error"]["message"],
         "unknown parameter \"rows\": the notebook's parameters are n, name, flag, xs, mode"
     );
-    assert_error(run(&team, json!({"n": 11, "mode": "fast"})).await, StatusCode::UNPROCESSABLE_ENTITY, "parameter_range");
+    assert_error(
+        run(&team, json!({"n": 11, "mode": "fast"})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "parameter_range",
+    );
     assert_error(
         run(&team, json!({"name": "World", "mode": "fast"})).await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "parameter_pattern",
     );
-    assert_error(run(&team, json!({"mode": "medium"})).await, StatusCode::UNPROCESSABLE_ENTITY, "parameter_choice");
+    assert_error(
+        run(&team, json!({"mode": "medium"})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "parameter_choice",
+    );
     assert_error(run(&team, json!({"n": 2})).await, StatusCode::UNPROCESSABLE_ENTITY, "missing_parameter");
     // An ad-hoc run of the notebook: the cell's types hold (there are no rules).
     let ad_hoc = team
@@ -97,7 +105,8 @@ both_backends!(a_bad_rule_is_refused_naming_workflow_and_parameter, |backend| as
         refused.1["error"]["message"],
         "workflow \"report\", parameter \"n\": min (5) is larger than max (1)"
     );
-    let unknown_field = json!({"name": "report", "notebook": "report.ipynb", "parameter_rules": {"n": {"minimum": 1}}});
+    let unknown_field =
+        json!({"name": "report", "notebook": "report.ipynb", "parameter_rules": {"n": {"minimum": 1}}});
     let (status, body) = team.server.put(REPORT, &team.owner_token, unknown_field).await;
     assert!(status.is_client_error(), "{status} {body}");
 });
