@@ -214,7 +214,6 @@ pub async fn enqueue_workflow(
     let spec = workflow.spec();
     let execution_spec = workflow_spec(state, &workflow.project_id, &spec, overrides.clone()).await?;
     let at = NotebookAt {
-        project_id: &workflow.project_id,
         version: &execution_spec.bundle_version,
         digest: &execution_spec.bundle_digest,
         notebook: &execution_spec.notebook,
@@ -257,12 +256,7 @@ pub async fn run_notebook(
     let container =
         resolve_container(state, project_id, input.runtime.as_deref(), input.runtime_version.as_deref())
             .await?;
-    let at = NotebookAt {
-        project_id,
-        version: &bundle.version,
-        digest: &bundle.digest,
-        notebook: &input.notebook,
-    };
+    let at = NotebookAt { version: &bundle.version, digest: &bundle.digest, notebook: &input.notebook };
     let no_rules = Default::default();
     typed_params::check(state, at, &no_rules, &Parameters::new(), &input.parameters, &input.parameters)
         .await?;

@@ -11,21 +11,20 @@ use nbw_core::params::{
 };
 use nbw_engine::ParameterSpec;
 
-use crate::bundles;
+use crate::artifacts::ArtifactKey;
 use crate::error::{Error, Result};
 use crate::state::AppState;
 
 /// Bundles are content-addressed, so what a notebook of a digest declares never changes:
 /// remembered here, a run does not unpack its bundle again. Bounded (cleared when full).
-static DECLARED: LazyLock<Mutex<HashMap<(String, String), Vec<ParameterSpec>>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
+static DECLARED: LazyLock<Mutex<Declared>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+/// (bundle digest, notebook path) → the parameters its cell declares.
+type Declared = HashMap<(String, String), Vec<ParameterSpec>>;
 const DECLARED_CAP: usize = 512;
 
-/// Where a run's notebook is: its project, bundle (version and digest) and path.
+/// Where a run's notebook is: its bundle (version and digest) and path.
 #[derive(Debug, Clone, Copy)]
 pub struct NotebookAt<'a> {
-    /// Project id.
-    pub project_id: &'a str,
     /// Bundle version label.
     pub version: &'a str,
     /// Bundle digest.
@@ -34,12 +33,14 @@ pub struct NotebookAt<'a> {
     pub notebook: &'a str,
 }
 
-async fn declared(state: &AppState, at: NotebookAt<'_>) -> Result<Vec<ParameterSpec>> {
-    let key = (at.digest.to_owned(), at.notebook.to_owned());
+/// What the parameters cell of `notebook` in the bundle `digest` declares (remembered: a
+/// digest's notebooks never change). Empty when the notebook has no cell tagged `parameters`.
+pub async fn declared(state: &AppState, digest: &str, notebook: &str) -> Result<Vec<ParameterSpec>> {
+    let key = (digest.to_owned(), notebook.to_owned());
     if let Some(found) = DECLARED.lock().expect("cache lock").get(&key) {
         return Ok(found.clone());
     }
-    let specs = bundles::declared_parameters(state, at.project_id, Some(at.version), at.notebook).await?;
+    let specs = read_declared(state, digest, notebook).await?;
     let mut cache = DECLARED.lock().expect("cache lock");
     if cache.len() >= DECLARED_CAP {
         cache.clear();
@@ -48,13 +49,50 @@ async fn declared(state: &AppState, at: NotebookAt<'_>) -> Result<Vec<ParameterS
     Ok(specs)
 }
 
+/// Unpacks the bundle `digest` and reads `notebook`'s parameters cell.
+async fn read_declared(state: &AppState, digest: &str, notebook: &str) -> Result<Vec<ParameterSpec>> {
+    let bytes = state
+        .artifacts
+        .get(&ArtifactKey::Bundle(digest.to_owned()))
+        .await?
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("bundle {digest} is missing from the store")))?;
+    let limit = state.config.max_bundle_bytes;
+    let notebook = notebook.to_owned();
+    let text = tokio::task::spawn_blocking(move || -> anyhow::Result<String> {
+        let dir = tempfile::tempdir()?;
+        nbw_bundle::unpack(&bytes, dir.path(), limit)?;
+        Ok(std::fs::read_to_string(dir.path().join(&notebook))?)
+    })
+    .await
+    .map_err(|e| Error::Internal(e.into()))??;
+    let json: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| Error::invalid(format!("the notebook is not valid JSON: {e}")))?;
+    Ok(parameters_cell(&json))
+}
+
+/// The parameters declared by the first cell tagged `parameters`, in the notebook's language.
+fn parameters_cell(notebook: &serde_json::Value) -> Vec<ParameterSpec> {
+    let metadata = &notebook["metadata"];
+    let language = metadata["kernelspec"]["language"].as_str().or(metadata["language_info"]["name"].as_str());
+    let cells = notebook["cells"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let tagged = cells.iter().find(|cell| {
+        cell["metadata"]["tags"].as_array().is_some_and(|tags| tags.iter().any(|t| t == "parameters"))
+    });
+    let Some(cell) = tagged else { return Vec::new() };
+    let source = match &cell["source"] {
+        serde_json::Value::Array(lines) => lines.iter().filter_map(|l| l.as_str()).collect::<String>(),
+        other => other.as_str().unwrap_or_default().to_owned(),
+    };
+    nbw_engine::inspect_parameters(language.unwrap_or("python"), &source).unwrap_or_default()
+}
+
 /// The typed parameters of the notebook at `at`, refined by `rules`.
 pub async fn typed(
     state: &AppState,
     at: NotebookAt<'_>,
     rules: &ParameterRules,
 ) -> Result<Vec<TypedParameter>> {
-    let declared = declared(state, at).await?;
+    let declared = declared(state, at.digest, at.notebook).await?;
     let cell = declared
         .iter()
         .map(|p| TypedParameter::declared(&p.name, &p.type_name, &p.default, &p.help, rules.get(&p.name)));

@@ -120,7 +120,6 @@ pub async fn show(state: &AppState, access: &ProjectAccess, name: &str) -> Resul
         && runs::check_notebook(&bundle, &spec.notebook).is_ok()
     {
         let at = crate::typed_params::NotebookAt {
-            project_id: &access.project_id,
             version: &bundle.version,
             digest: &bundle.digest,
             notebook: &spec.notebook,
