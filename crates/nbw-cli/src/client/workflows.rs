@@ -147,6 +147,18 @@ fn parameters_table(parameters: &[TypedParameter]) -> String {
     table.to_string()
 }
 
+/// `-p` reads `42` as an int, as papermill does; a str parameter refusing it needs `-r`.
+fn raw_hint(error: &nbw_client::ClientError) -> &'static str {
+    match error {
+        nbw_client::ClientError::Api { code, message, .. }
+            if code == "parameter_type" && message.contains("expects str, received") =>
+        {
+            "\n  hint: -p reads values as Python literals; pass a string as it is with -r NAME VALUE"
+        }
+        _ => "",
+    }
+}
+
 /// `wf show`'s table: every field, and the last scheduled fire that created no run, if any;
 /// then the notebook's typed parameters.
 fn details(w: &Workflow) -> String {
@@ -258,10 +270,12 @@ pub async fn wf(args: WfArgs) -> CliResult {
                 parameters: params.merge_onto(Parameters::default())?,
                 origin: Some(Origin::Cli),
             };
-            let execution = client
-                .run_workflow(&project, &name, &request)
-                .await
-                .map_err(|e| CliError::from_client(e, &doing("running", &name)))?;
+            let execution = client.run_workflow(&project, &name, &request).await.map_err(|e| {
+                let hint = raw_hint(&e);
+                let mut error = CliError::from_client(e, &doing("running", &name));
+                error.message.push_str(hint);
+                error
+            })?;
             return executions::started(&mut session, execution, &watch, format).await;
         }
     }

@@ -79,6 +79,9 @@ async fn wf_show_lists_types_and_limits_and_a_bad_value_is_refused_before_queuei
     let (code, _, err) = run(nbw(&config, &root).args(["wf", "run", "sleepy", "-p", "mode", "medium"]));
     assert_eq!(code, 2, "{err}");
     assert!(err.contains(r#"expects one of "fast", "slow", received "medium""#), "{err}");
+    let (code, _, err) = run(nbw(&config, &root).args(["wf", "run", "sleepy", "-p", "mode", "1"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("pass a string as it is with -r NAME VALUE"), "{err}");
     assert!(executions(&server).await.is_empty(), "nothing may be queued");
 
     // A run without a timeout of its own gets the server's default (2 s) and is stopped by it.
