@@ -88,3 +88,26 @@ both_backends!(a_run_queued_past_its_max_queue_is_never_claimed_and_expires, |ba
     assert_eq!(claim["claim"]["execution"]["id"], id.as_str(), "{claim}");
     assert_eq!(claim["claim"]["execution"]["spec"]["max_queue_secs"], 3600);
 });
+
+both_backends!(a_retry_keeps_its_timeout_and_its_wait_in_the_queue, |backend| async move {
+    let team = Team::with(backend, |c| c.default_timeout_secs = 40).await;
+    let workflow = json!({"name": "report", "notebook": "report.ipynb", "max_queue_secs": 90,
+        "retries": {"max_retries": 1, "backoff_secs": 5}});
+    team.api("PUT", REPORT, workflow).await;
+    let id = team.run_report().await;
+    let (_, agent) =
+        team.server.post("/v1/agents", &team.admin_token, json!({"name": "a", "labels": {}})).await;
+    let token = agent["token"].as_str().unwrap();
+    let (_, claim) = team.server.post("/v1/agent/claim", token, json!({"wait_secs": 0})).await;
+    assert_eq!(claim["claim"]["execution"]["id"], id.as_str(), "{claim}");
+    let path = format!("/v1/agent/executions/{id}/complete");
+    let (status, body) = team.server.post(&path, token, json!({"result": {"state": "failed"}})).await;
+    assert!(status.is_success(), "{status} {body}");
+    let sql = "SELECT * FROM executions WHERE previous_attempt_id = $1";
+    let retry: nbw_server::store::executions::ExecutionRow = nbw_server::on_db!(&team.server.state.db,
+        pool => sqlx::query_as(sql).bind(&id).fetch_one(pool).await)
+    .unwrap();
+    assert_eq!(retry.timeout_secs, Some(40));
+    // Its 90 s count from when its backoff ends, not from the first attempt's creation.
+    assert_eq!(retry.queue_deadline, Some(retry.not_before + 90_000));
+});
