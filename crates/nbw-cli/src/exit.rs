@@ -8,6 +8,8 @@ use nbw_engine::RunStatus;
 
 /// Success.
 pub const OK: i32 = 0;
+/// The execution expired: it waited in the queue longer than its `max_queue`, never ran.
+pub const EXPIRED: i32 = 13;
 /// The run failed (a cell raised), or a service (`server`, `agent`, `standalone`) stopped on an
 /// error. For an execution on an agent, also a dead kernel or an incomplete output: the server
 /// records those as `failed`.
@@ -59,6 +61,7 @@ pub fn execution_state(state: ExecutionState) -> i32 {
         ExecutionState::TimedOut => TIMED_OUT,
         ExecutionState::Cancelled => CANCELLED,
         ExecutionState::Lost => LOST,
+        ExecutionState::Expired => EXPIRED,
     }
 }
 
@@ -105,7 +108,8 @@ macro_rules! exit_codes {
   9   not logged in, or the login expired: run `nbw login`
   10  refused: no permission in the project, a conflict, or too many attempts
   11  a question needed an answer: no terminal to ask on and no --yes (or the answer was no)
-  12  the server failed, or answered something unexpected"
+  12  the server failed, or answered something unexpected
+  13  the execution expired: no agent claimed it within its max_queue"
     };
 }
 pub(crate) use exit_codes;
@@ -131,6 +135,7 @@ mod tests {
         assert_eq!(execution_state(ExecutionState::TimedOut), 3);
         assert_eq!(execution_state(ExecutionState::Cancelled), 6);
         assert_eq!(execution_state(ExecutionState::Lost), 7);
+        assert_eq!(execution_state(ExecutionState::Expired), 13);
         assert_eq!(pipeline_state(PipelineRunState::Succeeded), 0);
         assert_eq!(pipeline_state(PipelineRunState::Failed), 1);
         assert_eq!(pipeline_state(PipelineRunState::TimedOut), 3);

@@ -126,6 +126,7 @@ async fn fill(db: &Db, count: usize) -> anyhow::Result<()> {
         volumes: Vec::new(),
         timeout_secs: None,
         cell_timeout_secs: None,
+        max_queue_secs: None,
         retries: Default::default(),
         notifications: Vec::new(),
         step: None,

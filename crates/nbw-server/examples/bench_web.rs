@@ -50,6 +50,7 @@ fn spec() -> String {
         volumes: Vec::new(),
         timeout_secs: None,
         cell_timeout_secs: None,
+        max_queue_secs: None,
         retries: Default::default(),
         notifications: Vec::new(),
         step: None,

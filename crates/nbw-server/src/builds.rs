@@ -45,6 +45,7 @@ pub async fn enqueue(
         volumes: Vec::new(),
         timeout_secs: None,
         cell_timeout_secs: None,
+        max_queue_secs: None,
         // A failed build fails the same way again; the user fixes the Dockerfile and rebuilds.
         retries: RetryPolicy::default(),
         notifications: Vec::new(),

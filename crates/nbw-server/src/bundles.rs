@@ -76,35 +76,5 @@ pub async fn declared_parameters(
 ) -> Result<Vec<nbw_engine::ParameterSpec>> {
     let bundle = crate::runs::resolve_bundle(state, project_id, version).await?;
     crate::runs::check_notebook(&bundle, notebook)?;
-    let bytes = state.artifacts.get(&ArtifactKey::Bundle(bundle.digest.clone())).await?.ok_or_else(|| {
-        Error::Internal(anyhow::anyhow!("bundle {} is missing from the store", bundle.digest))
-    })?;
-    let limit = state.config.max_bundle_bytes;
-    let notebook = notebook.to_owned();
-    let text = tokio::task::spawn_blocking(move || -> anyhow::Result<String> {
-        let dir = tempfile::tempdir()?;
-        nbw_bundle::unpack(&bytes, dir.path(), limit)?;
-        Ok(std::fs::read_to_string(dir.path().join(&notebook))?)
-    })
-    .await
-    .map_err(|e| Error::Internal(e.into()))??;
-    let json: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| Error::invalid(format!("the notebook is not valid JSON: {e}")))?;
-    Ok(parameters_cell(&json))
-}
-
-/// The parameters declared by the first cell tagged `parameters`, in the notebook's language.
-fn parameters_cell(notebook: &serde_json::Value) -> Vec<nbw_engine::ParameterSpec> {
-    let metadata = &notebook["metadata"];
-    let language = metadata["kernelspec"]["language"].as_str().or(metadata["language_info"]["name"].as_str());
-    let cells = notebook["cells"].as_array().map(Vec::as_slice).unwrap_or_default();
-    let tagged = cells.iter().find(|cell| {
-        cell["metadata"]["tags"].as_array().is_some_and(|tags| tags.iter().any(|t| t == "parameters"))
-    });
-    let Some(cell) = tagged else { return Vec::new() };
-    let source = match &cell["source"] {
-        serde_json::Value::Array(lines) => lines.iter().filter_map(|l| l.as_str()).collect::<String>(),
-        other => other.as_str().unwrap_or_default().to_owned(),
-    };
-    nbw_engine::inspect_parameters(language.unwrap_or("python"), &source).unwrap_or_default()
+    crate::typed_params::declared(state, &bundle.digest, notebook).await
 }

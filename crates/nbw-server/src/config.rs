@@ -37,8 +37,18 @@ pub struct Config {
     pub login_max_failures: u32,
     /// The window (and lockout) of the login rate limit, in seconds.
     pub login_window_secs: u64,
-    /// How often the scheduler looks for due workflows, in milliseconds.
+    /// How often the scheduler looks for due workflows (and for queued runs past their
+    /// `max_queue`), in milliseconds.
     pub scheduler_tick_ms: u64,
+    /// The timeout of a run that sets none (neither the run, its workflow or step, nor the
+    /// project's `defaults` in nbw.yaml), in seconds; 0 for none.
+    pub default_timeout_secs: u64,
+    /// The longest timeout a run may ask for, in seconds; none by default. A workflow or run
+    /// asking for more is refused (422 `timeout_above_maximum`); the default is capped by it.
+    pub max_timeout_secs: Option<u64>,
+    /// The longest a run waits in the queue when neither it nor its workflow says, in seconds;
+    /// none by default. A run queued longer ends `expired`.
+    pub max_queue_secs: Option<u64>,
 }
 
 impl Default for Config {
@@ -57,6 +67,9 @@ impl Default for Config {
             login_max_failures: 5,
             login_window_secs: 300,
             scheduler_tick_ms: 1000,
+            default_timeout_secs: 3 * 3600,
+            max_timeout_secs: None,
+            max_queue_secs: None,
         }
     }
 }
@@ -82,6 +95,9 @@ impl Config {
         "login_max_failures",
         "login_window_secs",
         "scheduler_tick_ms",
+        "default_timeout_secs",
+        "max_timeout_secs",
+        "max_queue_secs",
     ];
 
     /// Reads defaults, then `file` (if it exists), then `NBW_*` variables, then `overrides`

@@ -30,8 +30,10 @@ mod builds;
 mod bundles;
 mod config;
 mod error;
+mod limits;
 mod metrics;
 mod server;
+mod typed_params;
 mod web;
 mod workflows;
 

@@ -45,6 +45,9 @@ const REAP_EVERY: Duration = Duration::from_secs(1);
 /// The message of a lost execution.
 pub const LOST_MESSAGE: &str = "the agent stopped renewing its lease";
 
+/// Queued executions expired per query.
+const EXPIRE_BATCH: i64 = 100;
+
 fn lease_ms(state: &AppState) -> i64 {
     (state.config.lease_secs.max(1) * 1000) as i64
 }
@@ -354,6 +357,45 @@ pub async fn reap(state: &AppState, now: i64) -> Result<usize> {
         }
     }
     Ok(marked)
+}
+
+/// Ends `expired` every execution still queued past its queue deadline (`max_queue_secs`)
+/// at `now`, with a reason naming the wait, and sends its failure notifications. Never
+/// retried: a retry would wait in the same queue. Safe with several servers at once (the
+/// transition is conditional). Returns how many it ended.
+pub async fn expire(state: &AppState, now: i64) -> Result<usize> {
+    let mut ended = 0;
+    loop {
+        let due = store::queue_expired(&state.db, now, EXPIRE_BATCH).await?;
+        let batch = due.len();
+        for row in due {
+            let waited = (now - row.not_before).max(0) / 1000;
+            let limit = row.spec().max_queue_secs.unwrap_or_default();
+            let result = serde_json::to_string(&ExecutionResult {
+                state: ExecutionState::Expired,
+                message: Some(format!(
+                    "expired: queued for {waited}s without an agent claiming it, longer than its max_queue of {limit}s \
+                     (is an agent with the labels {} running?)",
+                    row.labels
+                )),
+                failed_cell: None,
+                failed_source: None,
+                duration_ms: None,
+                image: None,
+                values: None,
+                values_error: None,
+            })
+            .expect("results serialize");
+            if let Some(row) = store::expire(&state.db, &row.id, &result, now).await? {
+                tracing::warn!(execution = %row.id, waited_secs = waited, "queued too long: expired");
+                finished(state, row, None).await;
+                ended += 1;
+            }
+        }
+        if batch < EXPIRE_BATCH as usize {
+            return Ok(ended);
+        }
+    }
 }
 
 /// Starts the queue's background tasks: the reaper, and on PostgreSQL the listener for other

@@ -5,6 +5,10 @@
 //! A run in a runtime gets that runtime's image resolved here too (the version asked for, or
 //! the newest built), and the Docker label, so only an agent with Docker claims it. Retries copy
 //! their attempt's spec and labels, so they run in the same image.
+//!
+//! Before anything is queued, a run's parameters are checked against its notebook's types and
+//! its workflow's rules ([`crate::typed_params`]), and its limits are made explicit: every
+//! execution records its effective timeout and queue deadline ([`crate::limits`]).
 
 use std::collections::BTreeMap;
 
@@ -15,11 +19,13 @@ use nbw_core::params::Parameters;
 
 use crate::db::now_ms;
 use crate::error::{Error, Result};
+use crate::limits;
 use crate::state::AppState;
 use crate::store::bundles::{self, BundleRow};
 use crate::store::executions::{self, NewExecution};
 use crate::store::workflows::WorkflowRow;
 use crate::store::{projects, runtimes};
+use crate::typed_params::{self, NotebookAt};
 
 /// The origins a user may claim for a run: `web` (default) and `cli`.
 pub fn user_origin(origin: Option<Origin>) -> Result<Origin> {
@@ -146,6 +152,7 @@ pub async fn workflow_spec(
         volumes: spec.volumes.clone(),
         timeout_secs: spec.timeout_secs,
         cell_timeout_secs: spec.cell_timeout_secs,
+        max_queue_secs: spec.max_queue_secs,
         retries: spec.retries.clone(),
         notifications: spec.notifications.clone(),
         step: None,
@@ -184,15 +191,17 @@ pub async fn enqueue_as(state: &AppState, id: String, request: Enqueue) -> Resul
         (Some(at), Some(workflow)) => Some((format!("{workflow}@{at}"), at)),
         _ => None,
     };
+    let mut spec = request.spec;
+    limits::apply(&state.config, &mut spec)?;
     let mut labels = request.labels;
-    if request.spec.needs_docker() {
+    if spec.needs_docker() {
         labels.insert(DOCKER_LABEL.0.to_owned(), DOCKER_LABEL.1.to_owned());
     }
     let new = NewExecution {
         id: id.clone(),
         project_id: request.project_id,
         workflow_id: request.workflow_id,
-        spec: request.spec,
+        spec,
         labels,
         attempt: 1,
         first_attempt_id: None,
@@ -221,7 +230,21 @@ pub async fn enqueue_workflow(
     fire_at: Option<i64>,
 ) -> Result<Option<Execution>> {
     let spec = workflow.spec();
-    let execution_spec = workflow_spec(state, &workflow.project_id, &spec, overrides).await?;
+    let execution_spec = workflow_spec(state, &workflow.project_id, &spec, overrides.clone()).await?;
+    let at = NotebookAt {
+        version: &execution_spec.bundle_version,
+        digest: &execution_spec.bundle_digest,
+        notebook: &execution_spec.notebook,
+    };
+    typed_params::check(
+        state,
+        at,
+        &spec.parameter_rules,
+        &spec.parameters,
+        &overrides,
+        &execution_spec.parameters,
+    )
+    .await?;
     enqueue(
         state,
         Enqueue {
@@ -251,6 +274,10 @@ pub async fn run_notebook(
     let container =
         resolve_container(state, project_id, input.runtime.as_deref(), input.runtime_version.as_deref())
             .await?;
+    let at = NotebookAt { version: &bundle.version, digest: &bundle.digest, notebook: &input.notebook };
+    let no_rules = Default::default();
+    typed_params::check(state, at, &no_rules, &Parameters::new(), &input.parameters, &input.parameters)
+        .await?;
     let spec = ExecutionSpec {
         notebook: input.notebook,
         parameters: input.parameters,
@@ -264,6 +291,7 @@ pub async fn run_notebook(
         volumes: Vec::new(),
         timeout_secs: input.timeout_secs,
         cell_timeout_secs: None,
+        max_queue_secs: None,
         retries: Default::default(),
         notifications: Vec::new(),
         step: None,

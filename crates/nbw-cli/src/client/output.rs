@@ -51,7 +51,7 @@ pub fn state(state: ExecutionState) -> StyledObject<&'static str> {
     let text = state.as_str();
     match state {
         ExecutionState::Succeeded => style(text).green(),
-        ExecutionState::Failed | ExecutionState::Lost => style(text).red(),
+        ExecutionState::Failed | ExecutionState::Lost | ExecutionState::Expired => style(text).red(),
         ExecutionState::TimedOut | ExecutionState::Cancelled => style(text).yellow(),
         ExecutionState::Queued | ExecutionState::Running => style(text).cyan(),
     }
@@ -67,7 +67,7 @@ pub fn state_cell(state: ExecutionState) -> comfy_table::Cell {
     }
     match state {
         ExecutionState::Succeeded => cell.fg(Color::Green),
-        ExecutionState::Failed | ExecutionState::Lost => cell.fg(Color::Red),
+        ExecutionState::Failed | ExecutionState::Lost | ExecutionState::Expired => cell.fg(Color::Red),
         ExecutionState::TimedOut | ExecutionState::Cancelled => cell.fg(Color::Yellow),
         ExecutionState::Queued | ExecutionState::Running => cell.fg(Color::Cyan),
     }

@@ -2,7 +2,7 @@
 
 use clap::{Args, Subcommand};
 use nbw_core::api::{Origin, RunWorkflow, Workflow};
-use nbw_core::params::Parameters;
+use nbw_core::params::{ParameterRule, Parameters, TypedParameter};
 
 use super::credentials::Session;
 use super::executions::{self, WatchArgs};
@@ -93,7 +93,74 @@ pub fn schedule_text(workflow: &Workflow) -> String {
     }
 }
 
-/// `wf show`'s table: every field, and the last scheduled fire that created no run, if any.
+/// A duration in seconds as `wf show` prints it: `3h`, `90s`.
+fn duration(secs: u64) -> String {
+    humantime::format_duration(std::time::Duration::from_secs(secs)).to_string()
+}
+
+/// The effective limit and where it comes from: the workflow (or the project's `defaults`,
+/// which `nbw push` writes into it) or the server.
+fn limit(own: Option<u64>, effective: Option<u64>) -> String {
+    match (own, effective) {
+        (Some(own), Some(effective)) if own == effective => format!("{} (workflow)", duration(own)),
+        (Some(_), Some(effective)) => format!("{} (the server's maximum)", duration(effective)),
+        (None, Some(effective)) => format!("{} (server)", duration(effective)),
+        (Some(own), None) => format!("{} (workflow)", duration(own)),
+        (None, None) => "none".into(),
+    }
+}
+
+/// A rule's refinements in one line: `1 ≤ x ≤ 30, required, one of [..], matches /../`.
+fn rule_text(rule: &ParameterRule) -> String {
+    let mut parts = Vec::new();
+    match (rule.min, rule.max) {
+        (Some(min), Some(max)) => parts.push(format!("{min} ≤ x ≤ {max}")),
+        (Some(min), None) => parts.push(format!("≥ {min}")),
+        (None, Some(max)) => parts.push(format!("≤ {max}")),
+        (None, None) => {}
+    }
+    if !rule.choices.is_empty() {
+        parts.push(format!("one of {}", serde_json::to_string(&rule.choices).unwrap_or_default()));
+    }
+    if let Some(pattern) = &rule.pattern {
+        parts.push(format!("matches /{pattern}/"));
+    }
+    if rule.required {
+        parts.push("required".into());
+    }
+    parts.join(", ")
+}
+
+/// The notebook's parameters: name, type, default, rules, and what they mean.
+fn parameters_table(parameters: &[TypedParameter]) -> String {
+    let mut table = output::table(["parameter", "type", "default", "rules", "description"]);
+    for p in parameters {
+        let description = p.rule.description.clone().unwrap_or_else(|| p.help.clone());
+        table.add_row([
+            p.name.clone(),
+            p.type_.as_str().to_owned(),
+            p.default.clone().unwrap_or_else(|| "-".into()),
+            rule_text(&p.rule),
+            description,
+        ]);
+    }
+    table.to_string()
+}
+
+/// `-p` reads `42` as an int, as papermill does; a str parameter refusing it needs `-r`.
+fn raw_hint(error: &nbw_client::ClientError) -> &'static str {
+    match error {
+        nbw_client::ClientError::Api { code, message, .. }
+            if code == "parameter_type" && message.contains("expects str, received") =>
+        {
+            "\n  hint: -p reads values as Python literals; pass a string as it is with -r NAME VALUE"
+        }
+        _ => "",
+    }
+}
+
+/// `wf show`'s table: every field, and the last scheduled fire that created no run, if any;
+/// then the notebook's typed parameters.
 fn details(w: &Workflow) -> String {
     let mut table = output::table(["field", "value"]);
     let params = serde_json::to_string(&w.spec.parameters).unwrap_or_default();
@@ -119,7 +186,8 @@ fn details(w: &Workflow) -> String {
         ("bundle", w.spec.bundle_version.clone().unwrap_or_else(|| "latest".into())),
         ("runtime", w.spec.runtime.clone().unwrap_or_else(|| "-".into())),
         ("labels", labels),
-        ("timeout", w.spec.timeout_secs.map(|s| format!("{s}s")).unwrap_or_else(|| "-".into())),
+        ("timeout", limit(w.spec.timeout_secs, w.effective_timeout_secs)),
+        ("max queue", limit(w.spec.max_queue_secs, w.effective_max_queue_secs)),
         ("retries", w.spec.retries.max_retries.to_string()),
         ("notifications", notifications),
         ("updated", output::ago(w.updated_at)),
@@ -127,7 +195,10 @@ fn details(w: &Workflow) -> String {
     for (field, value) in rows {
         table.add_row([field.to_owned(), value]);
     }
-    table.to_string()
+    if w.typed_parameters.is_empty() {
+        return table.to_string();
+    }
+    format!("{table}\n{}", parameters_table(&w.typed_parameters))
 }
 
 pub async fn wf(args: WfArgs) -> CliResult {
@@ -199,10 +270,12 @@ pub async fn wf(args: WfArgs) -> CliResult {
                 parameters: params.merge_onto(Parameters::default())?,
                 origin: Some(Origin::Cli),
             };
-            let execution = client
-                .run_workflow(&project, &name, &request)
-                .await
-                .map_err(|e| CliError::from_client(e, &doing("running", &name)))?;
+            let execution = client.run_workflow(&project, &name, &request).await.map_err(|e| {
+                let hint = raw_hint(&e);
+                let mut error = CliError::from_client(e, &doing("running", &name));
+                error.message.push_str(hint);
+                error
+            })?;
             return executions::started(&mut session, execution, &watch, format).await;
         }
     }
@@ -233,5 +306,14 @@ mod tests {
         assert!(table.contains("runtime_not_built at 2024-05-01 03:00:00 UTC ("), "{table}");
         assert!(table.contains("runtime \"default\" has no built image"), "{table}");
         assert!(!details(&workflow(serde_json::Value::Null)).contains("last fire error"));
+    }
+
+    #[test]
+    fn limits_say_where_they_come_from() {
+        assert_eq!(limit(Some(60), Some(60)), "1m (workflow)");
+        assert_eq!(limit(None, Some(10800)), "3h (server)");
+        assert_eq!(limit(None, None), "none");
+        let rule = ParameterRule { min: Some(1.0), max: Some(30.0), required: true, ..Default::default() };
+        assert_eq!(rule_text(&rule), "1 ≤ x ≤ 30, required");
     }
 }

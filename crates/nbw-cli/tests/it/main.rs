@@ -21,4 +21,5 @@ mod run;
 mod runtime;
 mod server_admin;
 mod team;
+mod typed;
 mod ui;

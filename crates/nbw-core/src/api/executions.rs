@@ -14,7 +14,7 @@ use super::workflows::{Notification, NotifyChannel, RetryPolicy};
 use crate::params::Parameters;
 
 /// The life of an execution: `queued -> running -> succeeded | failed | timed_out | cancelled
-/// | lost`.
+/// | lost`, or `queued -> expired | cancelled`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ExecutionState {
@@ -32,6 +32,8 @@ pub enum ExecutionState {
     Cancelled,
     /// Its agent stopped renewing the lease.
     Lost,
+    /// It waited in the queue longer than its `max_queue_secs`; it never ran.
+    Expired,
 }
 
 impl ExecutionState {
@@ -45,6 +47,7 @@ impl ExecutionState {
             ExecutionState::TimedOut => "timed_out",
             ExecutionState::Cancelled => "cancelled",
             ExecutionState::Lost => "lost",
+            ExecutionState::Expired => "expired",
         }
     }
 
@@ -58,6 +61,7 @@ impl ExecutionState {
             ExecutionState::TimedOut,
             ExecutionState::Cancelled,
             ExecutionState::Lost,
+            ExecutionState::Expired,
         ]
         .into_iter()
         .find(|s| s.as_str() == text)
@@ -101,12 +105,17 @@ pub struct ExecutionSpec {
     /// Volumes of the workflow (`SOURCE:TARGET[:ro]`), mounted besides the runtime's.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub volumes: Vec<String>,
-    /// Longest run time in seconds.
+    /// Longest run time in seconds. The server records the effective one on every execution
+    /// (the run's or workflow's, else the server's `default_timeout_secs`), and agents enforce it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_secs: Option<u64>,
     /// Longest time per cell in seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cell_timeout_secs: Option<u64>,
+    /// Longest wait in the queue, in seconds, from when it could first be claimed: a run still
+    /// queued then ends `expired`. Absent: it waits as long as it takes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_queue_secs: Option<u64>,
     /// Retry policy.
     #[serde(default)]
     pub retries: RetryPolicy,
@@ -195,6 +204,9 @@ pub struct Execution {
     pub result: Option<ExecutionResult>,
     /// Whether an output notebook is stored.
     pub has_output: bool,
+    /// Still queued at this time, it ends `expired` (from `spec.max_queue_secs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_deadline: Option<DateTime<Utc>>,
 }
 
 /// `POST /v1/projects/{project}/executions`: run a notebook of a bundle.

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use crate::params::Parameters;
+use crate::params::{ParameterRules, Parameters, TypedParameter};
 
 /// When a schedule missed fire times (server down), what happens on restart.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -146,6 +146,15 @@ pub struct WorkflowSpec {
     /// Longest time per cell in seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cell_timeout_secs: Option<u64>,
+    /// Longest wait in the queue in seconds (a run queued longer ends `expired`); the server's
+    /// `max_queue_secs` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_queue_secs: Option<u64>,
+    /// Refinements of the notebook's parameters (type, choices, bounds, required, pattern),
+    /// checked with the types of the parameters cell before a run is queued.
+    #[serde(default, skip_serializing_if = "ParameterRules::is_empty")]
+    #[schema(value_type = BTreeMap<String, crate::params::ParameterRule>)]
+    pub parameter_rules: ParameterRules,
     /// Retries of failed and lost executions.
     #[serde(default)]
     pub retries: RetryPolicy,
@@ -208,6 +217,18 @@ pub struct Workflow {
     pub created_at: DateTime<Utc>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
+    /// The timeout its runs get: its own `timeout_secs`, else the server's default (absent in
+    /// lists; set by `GET .../workflows/{name}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effective_timeout_secs: Option<u64>,
+    /// The longest its runs wait in the queue: its own `max_queue_secs`, else the server's
+    /// (absent when there is no limit, and in lists).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effective_max_queue_secs: Option<u64>,
+    /// Its notebook's parameters (the parameters cell of the bundle it runs) with their types,
+    /// defaults and rules; set by `GET .../workflows/{name}`, absent in lists.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub typed_parameters: Vec<TypedParameter>,
 }
 
 /// A scheduled fire that could not create a run.

@@ -30,7 +30,7 @@
 //!
 //! One concept each: [`ParamValue`] and [`Parameters`] (`value`), their JSON form (`json`),
 //! `-p` inference by Python's literal rules (`infer`), the YAML 1.1 reader of `-y` and `-f`
-//! (`yaml`), its errors (`error`), and the unbounded integers YAML 1.1 needs (`bigint`).
+//! (`yaml`), its errors (`error`), types and their checks before a run is queued (`typed`), and the unbounded integers YAML 1.1 needs (`bigint`).
 //! Injection (parameters written as kernel code) is the engine's, in `nbw-engine`'s
 //! `translate`.
 
@@ -38,11 +38,16 @@ mod bigint;
 mod error;
 mod infer;
 mod json;
+mod typed;
 mod value;
 mod yaml;
 
 pub use error::ParamError;
 pub use infer::infer_cli_value;
+pub use typed::{
+    ParamCheckError, ParamType, ParameterRule, ParameterRules, TypedParameter, check_run, typed_parameters,
+    value_type,
+};
 pub use value::{ParamValue, Parameters};
 pub use yaml::parse_yaml;
 

@@ -116,6 +116,14 @@ pub(super) fn check(spec: &ProjectFile, root: Option<&Path>, report: &mut dyn Fn
                 None => report(&at("schedule"), message),
             });
         }
+        for (parameter, rule) in &workflow.parameter_rules {
+            if let Err(message) = rule.validate() {
+                report(
+                    &["workflows", name, "parameter_rules", parameter],
+                    format!("workflow {name:?}, parameter {parameter:?}: {message}"),
+                );
+            }
+        }
         for (i, notification) in workflow.notifications.iter().enumerate() {
             if check_secret_name(&notification.url_secret).is_err() {
                 let index = i.to_string();

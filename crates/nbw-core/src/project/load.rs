@@ -160,7 +160,7 @@ mod tests {
              \x20 hourly:\n    notebook: a.ipynb\n    schedule: '@hourly'\n    enabled: false\n",
         );
         assert_eq!(spec.runtimes["default"].apt_packages, vec!["libpq5", "git"]);
-        let input = spec.workflows["nightly"].to_input("nightly", Some("v1"));
+        let input = spec.workflows["nightly"].to_input("nightly", Some("v1"), &spec.defaults);
         assert_eq!(input.spec.timeout_secs, Some(3600));
         assert_eq!(input.spec.labels["gpu"], "true");
         assert_eq!(input.spec.retries.max_retries, 2);
@@ -169,7 +169,7 @@ mod tests {
         assert_eq!(input.spec.bundle_version.as_deref(), Some("v1"));
         let schedule = input.spec.schedule.unwrap();
         assert_eq!(schedule.timezone.as_deref(), Some("Europe/Berlin"));
-        let hourly = spec.workflows["hourly"].to_input("hourly", None);
+        let hourly = spec.workflows["hourly"].to_input("hourly", None, &spec.defaults);
         assert!(!hourly.enabled);
         assert_eq!(hourly.spec.schedule.unwrap().cron.as_deref(), Some("@hourly"));
         // And the file written back reads the same.
@@ -209,6 +209,43 @@ mod tests {
             bad.to_string().starts_with("nbw.yaml:5:") && bad.to_string().contains("\"no spaces\""),
             "{bad}"
         );
+    }
+
+    #[test]
+    fn project_defaults_fill_what_a_workflow_leaves_out() {
+        let spec = parse_ok(
+            "project: sales\ndefaults: {timeout: 2h, max_queue: 10m}\nworkflows:\n  a:\n    notebook: a.ipynb\n\
+             \x20 b:\n    notebook: b.ipynb\n    timeout: 30s\n    max_queue: 5s\n",
+        );
+        let a = spec.workflows["a"].to_input("a", None, &spec.defaults);
+        assert_eq!((a.spec.timeout_secs, a.spec.max_queue_secs), (Some(7200), Some(600)));
+        let b = spec.workflows["b"].to_input("b", None, &spec.defaults);
+        assert_eq!((b.spec.timeout_secs, b.spec.max_queue_secs), (Some(30), Some(5)));
+    }
+
+    #[test]
+    fn parameter_rules_read_and_bad_ones_name_workflow_and_parameter() {
+        let spec = parse_ok(
+            "project: sales\nworkflows:\n  a:\n    notebook: a.ipynb\n    parameter_rules:\n\
+             \x20     days: {min: 1, max: 30, required: true, description: Days back}\n\
+             \x20     mode: {type: str, choices: [fast, slow]}\n",
+        );
+        let rules = &spec.workflows["a"].to_input("a", None, &spec.defaults).spec.parameter_rules;
+        assert_eq!(rules["days"].max, Some(30.0));
+        assert!(rules["days"].required);
+        assert_eq!(rules["mode"].choices.len(), 2);
+        let e = parse_err(
+            "project: sales\nworkflows:\n  a:\n    notebook: a.ipynb\n    parameter_rules:\n\
+             \x20     days: {min: 5, max: 1}\n",
+        );
+        assert!(e.to_string().contains("workflow \"a\", parameter \"days\""), "{e}");
+        assert_eq!(e.problems[0].line, Some(6), "{e}");
+        assert!(e.to_string().contains("min (5) is larger than max (1)"), "{e}");
+        let e = parse_err(
+            "project: sales\nworkflows:\n  a:\n    notebook: a.ipynb\n    parameter_rules:\n\
+             \x20     days: {minimum: 5}\n",
+        );
+        assert!(e.to_string().contains("unknown field `minimum`"), "{e}");
     }
 
     #[test]

@@ -63,8 +63,8 @@ mod to_api;
 
 pub use load::{LocalProject, Problem, ProjectError, load, parse};
 pub use model::{
-    ChannelEntry, NotificationEntry, OnEntry, ProjectFile, RuntimeEntry, RuntimeUser, WorkflowEntry,
-    json_schema,
+    ChannelEntry, NotificationEntry, OnEntry, ProjectDefaults, ProjectFile, RuntimeEntry, RuntimeUser,
+    WorkflowEntry, json_schema,
 };
 pub use retries::Retries;
 pub use schedule::{MisfireEntry, ScheduleEntry};

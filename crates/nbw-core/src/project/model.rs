@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::retries::Retries;
 use super::schedule::ScheduleEntry;
 use super::seconds::Seconds;
-use crate::params::Parameters;
+use crate::params::{ParameterRules, Parameters};
 use crate::pipeline::PipelineEntry;
 
 /// A whole `nbw.yaml`.
@@ -26,6 +26,9 @@ pub struct ProjectFile {
     /// Free text shown with the project; used when `nbw push` creates it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Settings every workflow of the project takes unless it sets its own.
+    #[serde(default, skip_serializing_if = "ProjectDefaults::is_empty")]
+    pub defaults: ProjectDefaults,
     /// Runtimes by name: how the Docker image a workflow runs in is built.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub runtimes: BTreeMap<String, RuntimeEntry>,
@@ -38,6 +41,26 @@ pub struct ProjectFile {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     #[schemars(extend("propertyNames" = {"pattern": "^[A-Za-z0-9_.-]{1,64}$"}))]
     pub pipelines: BTreeMap<String, PipelineEntry>,
+}
+
+/// The project's defaults for its workflows (a workflow's own setting wins; without either,
+/// the server's `default_timeout_secs` and `max_queue_secs` apply, and its
+/// `max_timeout_secs` caps them all).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectDefaults {
+    /// The longest a run may take: seconds, or a duration like `30m` or `2h`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Seconds>,
+    /// The longest a run may wait in the queue before it ends `expired`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_queue: Option<Seconds>,
+}
+
+impl ProjectDefaults {
+    fn is_empty(&self) -> bool {
+        self.timeout.is_none() && self.max_queue.is_none()
+    }
 }
 
 /// How a runtime image is built: a base image, system packages, the Python requirements and a
@@ -134,6 +157,12 @@ pub struct WorkflowEntry {
     #[serde(default, skip_serializing_if = "Parameters::is_empty")]
     #[schemars(with = "BTreeMap<String, serde_json::Value>")]
     pub parameters: Parameters,
+    /// Refinements of the parameters the notebook's `parameters` cell declares, by name:
+    /// `type`, `choices`, `min`/`max`, `required`, `description`, `pattern`. A run whose
+    /// values break them is refused before it is queued.
+    #[serde(default, skip_serializing_if = "ParameterRules::is_empty")]
+    #[schemars(extend("propertyNames" = {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}))]
+    pub parameter_rules: ParameterRules,
     /// When it runs by itself: a cron expression, or a map.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<ScheduleEntry>,
@@ -153,6 +182,10 @@ pub struct WorkflowEntry {
     /// The longest one cell may take.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cell_timeout: Option<Seconds>,
+    /// The longest a run may wait in the queue before it ends `expired` (with a failure
+    /// notification).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_queue: Option<Seconds>,
     /// Retries of a failed or lost run: a number, or a map.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retries: Option<Retries>,

@@ -1,6 +1,8 @@
 //! A workflow, a pipeline and a schedule of the project file as the API's.
 
-use super::model::{ChannelEntry, NotificationEntry, OnEntry, ProjectFile, WorkflowEntry};
+use super::model::{
+    ChannelEntry, NotificationEntry, OnEntry, ProjectDefaults, ProjectFile, WorkflowEntry,
+};
 use super::retries::Retries;
 use super::schedule::{MisfireEntry, ScheduleEntry};
 use crate::api::{
@@ -11,8 +13,14 @@ use crate::pipeline::PipelineEntry;
 
 impl WorkflowEntry {
     /// The API's workflow for this entry, named `name`, running bundle `bundle_version` (the
-    /// latest upload when `None`).
-    pub fn to_input(&self, name: &str, bundle_version: Option<&str>) -> WorkflowInput {
+    /// latest upload when `None`), with the project's `defaults` where it sets nothing itself
+    /// (the server keeps no project-level settings: they travel in each workflow).
+    pub fn to_input(
+        &self,
+        name: &str,
+        bundle_version: Option<&str>,
+        defaults: &ProjectDefaults,
+    ) -> WorkflowInput {
         let retries = self.retries.map(|r| r.to_policy()).unwrap_or_default();
         let notifications = self.notifications.iter().map(NotificationEntry::to_api).collect();
         let schedule = self.schedule.as_ref().map(ScheduleEntry::to_api);
@@ -31,8 +39,10 @@ impl WorkflowEntry {
                 runtime_version: None,
                 volumes: self.volumes.clone(),
                 labels,
-                timeout_secs: self.timeout.map(|t| t.0),
+                timeout_secs: self.timeout.or(defaults.timeout).map(|t| t.0),
                 cell_timeout_secs: self.cell_timeout.map(|t| t.0),
+                max_queue_secs: self.max_queue.or(defaults.max_queue).map(|t| t.0),
+                parameter_rules: self.parameter_rules.clone(),
                 retries,
                 notifications,
                 schedule,
@@ -72,7 +82,7 @@ impl ProjectFile {
     /// bundle's runtimes, so the labels an agent is chosen by must be on the workflow).
     pub fn workflow_input(&self, name: &str, bundle_version: Option<&str>) -> Option<WorkflowInput> {
         let entry = self.workflows.get(name)?;
-        let mut input = entry.to_input(name, bundle_version);
+        let mut input = entry.to_input(name, bundle_version, &self.defaults);
         if let Some(runtime) = entry.runtime.as_deref().and_then(|r| self.runtimes.get(r)) {
             input.spec.runtime_version.clone_from(&runtime.version);
             if runtime.gpu {

@@ -36,7 +36,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[utoipa::path(post, path = "/v1/projects/{project}/executions", tag = "executions", security(("bearer" = [])),
     params(("project" = String, Path, description = "project name")), request_body = CreateExecution,
     responses((status = 201, body = Execution), (status = 400, body = nbw_core::api::ErrorBody),
-        (status = 404, body = nbw_core::api::ErrorBody)))]
+        (status = 404, body = nbw_core::api::ErrorBody),
+        (status = 422, description = "a parameter of the wrong type for the notebook's parameters cell, or a timeout above the server's maximum; nothing is queued", body = nbw_core::api::ErrorBody)))]
 async fn create_execution(
     State(state): State<AppState>,
     caller: UserCaller,

@@ -48,7 +48,8 @@ async fn list_workflows(
 /// Creates a workflow.
 #[utoipa::path(post, path = "/v1/projects/{project}/workflows", tag = "workflows", security(("bearer" = [])),
     params(("project" = String, Path, description = "project name")), request_body = WorkflowInput,
-    responses((status = 201, body = Workflow), (status = 400, body = nbw_core::api::ErrorBody), (status = 409, body = nbw_core::api::ErrorBody)))]
+    responses((status = 201, body = Workflow), (status = 400, body = nbw_core::api::ErrorBody), (status = 409, body = nbw_core::api::ErrorBody),
+        (status = 422, description = "a timeout above the server's maximum, or an invalid parameter rule", body = nbw_core::api::ErrorBody)))]
 async fn create_workflow(
     State(state): State<AppState>,
     caller: UserCaller,
@@ -59,7 +60,8 @@ async fn create_workflow(
     Ok((StatusCode::CREATED, Json(workflows::create(&state, &access.project_id, input).await?)))
 }
 
-/// One workflow, with its next fire time.
+/// One workflow, with its next fire time, its effective timeout and queue limit, and its
+/// notebook's typed parameters (type, default, rules).
 #[utoipa::path(get, path = "/v1/projects/{project}/workflows/{name}", tag = "workflows", security(("bearer" = [])),
     params(("project" = String, Path, description = "project name"), ("name" = String, Path)),
     responses((status = 200, body = Workflow), (status = 404, body = nbw_core::api::ErrorBody)))]
@@ -69,7 +71,7 @@ async fn get_workflow(
     Path((project, name)): Path<(String, String)>,
 ) -> ApiResult<Json<Workflow>> {
     let access = require_role(&state.db, &project, &caller, Role::Viewer).await?;
-    Ok(Json(workflows::find(&state, &access, &name).await?.to_api()))
+    Ok(Json(workflows::show(&state, &access, &name).await?))
 }
 
 /// Replaces a workflow (a rename goes through the body's `name`).
@@ -136,7 +138,8 @@ async fn disable_workflow(
 /// Runs the workflow now, with optional parameter overrides; the execution id comes back at once.
 #[utoipa::path(post, path = "/v1/projects/{project}/workflows/{name}/run", tag = "workflows", security(("bearer" = [])),
     params(("project" = String, Path, description = "project name"), ("name" = String, Path)), request_body = RunWorkflow,
-    responses((status = 201, body = Execution), (status = 400, body = nbw_core::api::ErrorBody)))]
+    responses((status = 201, body = Execution), (status = 400, body = nbw_core::api::ErrorBody),
+        (status = 422, description = "a parameter of the wrong type, outside its rules, unknown or missing; nothing is queued", body = nbw_core::api::ErrorBody)))]
 async fn run_workflow(
     State(state): State<AppState>,
     caller: UserCaller,

@@ -84,6 +84,7 @@ impl Facts {
             ExecutionState::TimedOut => "timed out",
             ExecutionState::Cancelled => "was cancelled",
             ExecutionState::Lost => "was lost",
+            ExecutionState::Expired => "expired in the queue",
             _ => "failed",
         };
         match self.duration_ms {

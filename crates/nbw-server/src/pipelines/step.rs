@@ -95,6 +95,7 @@ pub async fn execution_of(
         volumes: base.volumes,
         timeout_secs: base.timeout_secs,
         cell_timeout_secs: base.cell_timeout_secs,
+        max_queue_secs: base.max_queue_secs,
         retries: base.retries,
         notifications: base.notifications,
         step: Some(StepContext {

@@ -26,6 +26,9 @@
 //! time; with `run_once` they collapse into one run whose `scheduled_for` is the latest missed
 //! fire time.
 //!
+//! Expiry. Each tick also ends `expired` the queued runs past their queue deadline
+//! (`max_queue`), with their failure notifications ([`crate::queue::expire`]).
+//!
 //! Failures. A run that cannot be created because the workflow is unusable (no bundle, a missing
 //! notebook, a runtime without a built image, an invalid schedule) is logged and recorded on the
 //! workflow (`last_fire_error`, until a later fire creates a run), and its fire time passes: it
@@ -87,6 +90,8 @@ pub struct TickReport {
     /// Workflows edited (or advanced by another server) while this tick handled them: the
     /// newer `next_fire_at` stands.
     pub superseded: usize,
+    /// Queued runs past their `max_queue`, ended `expired`.
+    pub expired: usize,
 }
 
 impl TickReport {
@@ -98,6 +103,7 @@ impl TickReport {
         self.failed += other.failed;
         self.errors += other.errors;
         self.superseded += other.superseded;
+        self.expired += other.expired;
     }
 }
 
@@ -136,6 +142,9 @@ async fn tick_with_grace(
             break;
         }
     }
+    // The leader's tick also ends the runs that waited too long: one server does it, on the
+    // same clock as the fires.
+    report.expired = crate::queue::expire(state, now.timestamp_millis()).await?;
     Ok(report)
 }
 
@@ -318,7 +327,7 @@ pub fn spawn(state: AppState, shutdown: CancellationToken) -> JoinHandle<()> {
                 None => base_grace,
             };
             match tick_with_grace(&state, now, grace).await {
-                Ok(report) if report.fired + report.failed + report.errors > 0 => {
+                Ok(report) if report.fired + report.failed + report.errors + report.expired > 0 => {
                     tracing::info!(?report, "scheduler tick");
                 }
                 Ok(_) => {}

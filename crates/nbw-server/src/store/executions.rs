@@ -59,6 +59,10 @@ pub struct ExecutionRow {
     pub output_key: Option<String>,
     /// Highest event sequence number stored.
     pub last_seq: i64,
+    /// The effective timeout it was created with, in seconds (the spec's, recorded).
+    pub timeout_secs: Option<i64>,
+    /// Still queued after this (ms), it ends `expired`.
+    pub queue_deadline: Option<i64>,
 }
 
 impl ExecutionRow {
@@ -93,6 +97,7 @@ impl ExecutionRow {
             finished_at: to_time_opt(self.finished_at),
             result: self.result.as_deref().and_then(|r| serde_json::from_str::<ExecutionResult>(r).ok()),
             has_output: self.output_key.is_some(),
+            queue_deadline: to_time_opt(self.queue_deadline),
         }
     }
 }
@@ -127,9 +132,15 @@ pub struct NewExecution {
 /// Inserts a queued execution; false when its fire key exists already (that fire happened).
 pub async fn insert(db: &Db, new: &NewExecution) -> Result<bool, sqlx::Error> {
     let sql = "INSERT INTO executions (id, project_id, workflow_id, origin, state, spec, labels, attempt, \
-               first_attempt_id, previous_attempt_id, fire_key, scheduled_for, not_before, created_by, created_at) \
-               VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+               first_attempt_id, previous_attempt_id, fire_key, scheduled_for, not_before, created_by, created_at, \
+               timeout_secs, queue_deadline) \
+               VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
                ON CONFLICT (fire_key) DO NOTHING";
+    let timeout = new.spec.timeout_secs.map(|t| t.min(i64::MAX as u64) as i64);
+    let deadline = new
+        .spec
+        .max_queue_secs
+        .map(|q| new.not_before.saturating_add((q.min(i64::MAX as u64 / 1000) * 1000) as i64));
     let origin = Origin::of_id(&new.id).unwrap_or(Origin::Web).prefix();
     let spec = serde_json::to_string(&new.spec).expect("specs serialize");
     let labels = serde_json::to_string(&new.labels).expect("labels serialize");
@@ -141,6 +152,7 @@ pub async fn insert(db: &Db, new: &NewExecution) -> Result<bool, sqlx::Error> {
         .bind(&new.id).bind(&new.project_id).bind(&new.workflow_id).bind(origin).bind(&spec).bind(&labels)
         .bind(new.attempt as i64).bind(&new.first_attempt_id).bind(&new.previous_attempt_id)
         .bind(fire_key).bind(scheduled_for).bind(new.not_before).bind(&new.created_by).bind(now_ms())
+        .bind(timeout).bind(deadline)
         .execute(pool).await.map(|r| r.rows_affected()))?;
     Ok(inserted == 1)
 }
@@ -238,7 +250,7 @@ pub struct MemberFilter {
     pub workflow_id: Option<String>,
     /// State name.
     pub state: Option<String>,
-    /// Only failed, timed out and lost executions.
+    /// Only failed, timed out, lost and expired executions.
     pub failures: bool,
     /// Origin prefix (`web`, `cli`, `sch`, `pip`, `rty`).
     pub origin: Option<String>,
@@ -285,7 +297,7 @@ fn member_conditions(filter: &MemberFilter) -> (String, Vec<Arg>) {
         }
     }
     if filter.failures {
-        push("e.state IN ('failed', 'timed_out', 'lost')", Vec::new());
+        push("e.state IN ('failed', 'timed_out', 'lost', 'expired')", Vec::new());
     }
     if let Some(since) = filter.since {
         push("e.created_at >= ?1", vec![Arg::Int(since)]);

@@ -33,6 +33,7 @@ pub async fn claim_next(
         Db::Sqlite(pool) => {
             let sql = format!(
                 "{SET}(SELECT e.id FROM executions e WHERE e.state = 'queued' AND e.not_before <= $2 \
+                 AND (e.queue_deadline IS NULL OR e.queue_deadline >= $2) \
                  AND NOT EXISTS (SELECT 1 FROM json_each(e.labels) l WHERE NOT EXISTS \
                    (SELECT 1 FROM json_each($4) a WHERE a.key = l.key AND a.value = l.value)) \
                  AND NOT EXISTS (SELECT 1 FROM pipeline_runs r WHERE r.agent_id <> $1 \
@@ -53,6 +54,7 @@ pub async fn claim_next(
         Db::Postgres(pg) => {
             let sql = format!(
                 "WITH claimed AS ({SET}(SELECT id FROM executions WHERE state = 'queued' AND not_before <= $2 \
+                 AND (queue_deadline IS NULL OR queue_deadline >= $2) \
                  AND labels::jsonb <@ $4::jsonb \
                  AND NOT EXISTS (SELECT 1 FROM pipeline_runs r WHERE r.agent_id <> $1 \
                    AND r.id = executions.spec::jsonb #>> '{{step,pipeline_run_id}}') \
@@ -249,10 +251,14 @@ pub async fn finish(
                     WHERE id = $4 AND agent_id = $5 AND state = 'running' RETURNING *";
     let lose = "UPDATE executions SET state = 'lost', finished_at = $1, result = $2 \
                 WHERE id = $3 AND state = 'running' AND lease_until < $1 RETURNING *";
+    // A retry keeps its attempt's limits: the same timeout, and the same wait in the queue
+    // counted from when it becomes claimable.
     let insert_retry = "INSERT INTO executions (id, project_id, workflow_id, origin, state, spec, labels, attempt, \
-                        first_attempt_id, previous_attempt_id, scheduled_for, not_before, created_by, created_at) \
+                        first_attempt_id, previous_attempt_id, scheduled_for, not_before, created_by, created_at, \
+                        timeout_secs, queue_deadline) \
                         SELECT $1, project_id, workflow_id, 'rty', 'queued', spec, labels, attempt + 1, \
-                        COALESCE(first_attempt_id, id), id, scheduled_for, $2, created_by, $3 \
+                        COALESCE(first_attempt_id, id), id, scheduled_for, $2, created_by, $3, \
+                        timeout_secs, $2 + (queue_deadline - not_before) \
                         FROM executions WHERE id = $4";
     let retryable = match how {
         Finish::Complete { state, .. } => matches!(state, ExecutionState::Failed | ExecutionState::TimedOut),
@@ -288,6 +294,22 @@ pub async fn finish(
 pub async fn fail_succeeded(db: &Db, id: &str, result: &str) -> Result<Option<ExecutionRow>, sqlx::Error> {
     let sql = "UPDATE executions SET state = 'failed', result = $1 WHERE id = $2 AND state = 'succeeded' RETURNING *";
     on_db!(db, pool => sqlx::query_as(sql).bind(result).bind(id).fetch_optional(pool).await)
+}
+
+/// Queued executions whose queue deadline passed before `now`, oldest deadline first.
+pub async fn queue_expired(db: &Db, now: i64, limit: i64) -> Result<Vec<ExecutionRow>, sqlx::Error> {
+    let sql = "SELECT * FROM executions WHERE state = 'queued' AND queue_deadline < $1 \
+               ORDER BY queue_deadline LIMIT $2";
+    on_db!(db, pool => sqlx::query_as(sql).bind(now).bind(limit).fetch_all(pool).await)
+}
+
+/// Ends the queued execution `id` as `expired` with `result` (JSON); `None` when it is no
+/// longer queued (claimed or cancelled meanwhile): conditional, so a claim and an expiry
+/// cannot both win.
+pub async fn expire(db: &Db, id: &str, result: &str, now: i64) -> Result<Option<ExecutionRow>, sqlx::Error> {
+    let sql = "UPDATE executions SET state = 'expired', finished_at = $1, result = $2 \
+               WHERE id = $3 AND state = 'queued' RETURNING *";
+    on_db!(db, pool => sqlx::query_as(sql).bind(now).bind(result).bind(id).fetch_optional(pool).await)
 }
 
 /// Running executions whose lease expired before `now`, oldest lease first.

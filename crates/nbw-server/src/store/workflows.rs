@@ -46,6 +46,9 @@ impl WorkflowRow {
             last_fire_error: self.fire_error.as_deref().and_then(|e| serde_json::from_str(e).ok()),
             created_at: to_time(self.created_at),
             updated_at: to_time(self.updated_at),
+            effective_timeout_secs: None,
+            effective_max_queue_secs: None,
+            typed_parameters: Vec::new(),
         }
     }
 }

@@ -76,7 +76,7 @@ fn parse_cursor(text: &str) -> Result<Option<(i64, String)>, Error> {
 }
 
 const ORIGINS: [Origin; 5] = [Origin::Web, Origin::Cli, Origin::Schedule, Origin::Pipeline, Origin::Retry];
-const STATES: [ExecutionState; 7] = [
+const STATES: [ExecutionState; 8] = [
     ExecutionState::Queued,
     ExecutionState::Running,
     ExecutionState::Succeeded,
@@ -84,6 +84,7 @@ const STATES: [ExecutionState; 7] = [
     ExecutionState::TimedOut,
     ExecutionState::Cancelled,
     ExecutionState::Lost,
+    ExecutionState::Expired,
 ];
 
 /// The store's filter for the user's query; a project they are not in is not found.

@@ -3,7 +3,7 @@
 //! workflow's value or the notebook's default; and the server-side check of what comes back,
 //! which names the field of each mistake so the form can be shown again with the user's values.
 
-use nbw_core::params::{ParamValue, Parameters, infer_cli_value};
+use nbw_core::params::{ParamValue, Parameters, TypedParameter, infer_cli_value};
 use nbw_engine::ParameterSpec;
 
 use super::session::Fields;
@@ -196,7 +196,11 @@ pub fn read(fields: &mut [Field], form: &Fields) -> Option<Parameters> {
         field.value = text.to_owned();
         field.checked = field.input == Input::Checkbox && matches!(text, "true" | "on");
         field.error = None;
-        match parse(field.input, text) {
+        // The input's own parse, then the rule every door applies (the API's check too).
+        let typed = TypedParameter::declared(&field.name, &field.type_name, "", "", None);
+        let checked = parse(field.input, text)
+            .and_then(|value| typed.check(&value).map(|()| value).map_err(|e| e.to_string()));
+        match checked {
             Ok(value) => {
                 parameters.insert(field.name.clone(), value);
             }

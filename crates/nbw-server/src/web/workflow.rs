@@ -153,7 +153,7 @@ pub async fn run(
     match queued {
         Ok(Some(execution)) => Ok(Redirect::to(&format!("/executions/{}", execution.id)).into_response()),
         Ok(None) => Err(Error::Internal(anyhow::anyhow!("an unscheduled run cannot collide")).into()),
-        Err(error @ (Error::Invalid { .. } | Error::NotFound(_))) => {
+        Err(error @ (Error::Invalid { .. } | Error::Unprocessable { .. } | Error::NotFound(_))) => {
             let mut page = page(&state, &form.user, &access, &row, fields, note).await?;
             page.run_error = Some(error.to_string());
             render_status(StatusCode::BAD_REQUEST, &page)

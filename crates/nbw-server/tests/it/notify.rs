@@ -138,6 +138,7 @@ async fn finished(
         volumes: Vec::new(),
         timeout_secs: None,
         cell_timeout_secs: None,
+        max_queue_secs: None,
         retries: Default::default(),
         notifications,
         step: None,
@@ -481,3 +482,33 @@ async fn the_deliveries_route_is_documented() {
     assert!(route.is_object(), "{doc}");
     assert!(route["parameters"].to_string().contains("execution"));
 }
+
+both_backends!(an_expired_run_sends_its_failure_notification, |backend| async move {
+    let receiver = Receiver::start().await;
+    let team = crate::web_support::Team::new(backend).await;
+    let server = &team.server;
+    let (_, project) = server.get("/v1/projects/sales", &team.owner_token).await;
+    secret(server, project["id"].as_str().unwrap(), "HOOK", &receiver.url("ok-expired")).await;
+    let workflow = json!({"name": "report", "notebook": "report.ipynb", "max_queue_secs": 1,
+        "notifications": [{"channel": "webhook", "url_secret": "HOOK", "on": ["failure"]}]});
+    team.api("PUT", "/v1/projects/sales/workflows/report", workflow).await;
+    let id = team.run_report().await;
+    let shutdown = CancellationToken::new();
+    let delivery = notify::spawn_with(server.state.clone(), shutdown.clone(), fast(3));
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let report = nbw_server::scheduler::tick(&server.state, chrono::Utc::now()).await.unwrap();
+    assert_eq!(report.expired, 1, "{report:?}");
+    let rows = settled(server, &id).await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].state, outbox::DELIVERED, "{rows:?}");
+    let hits = receiver.hits("ok-expired");
+    assert_eq!(hits.len(), 1);
+    let body = &hits[0].body;
+    assert_eq!(body["execution_id"], id.as_str(), "{body}");
+    assert_eq!(body["state"], "expired", "{body}");
+    assert_eq!(body["succeeded"], false, "{body}");
+    assert_eq!(body["workflow"], "report", "{body}");
+    assert!(body["message"].as_str().unwrap().contains("max_queue of 1s"), "{body}");
+    shutdown.cancel();
+    delivery.await.unwrap();
+});

@@ -83,6 +83,7 @@ enum StateArg {
     TimedOut,
     Cancelled,
     Lost,
+    Expired,
 }
 
 impl From<StateArg> for ExecutionState {
@@ -95,6 +96,7 @@ impl From<StateArg> for ExecutionState {
             StateArg::TimedOut => ExecutionState::TimedOut,
             StateArg::Cancelled => ExecutionState::Cancelled,
             StateArg::Lost => ExecutionState::Lost,
+            StateArg::Expired => ExecutionState::Expired,
         }
     }
 }

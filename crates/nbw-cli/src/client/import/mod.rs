@@ -323,6 +323,8 @@ pub fn convert(dir: &Path) -> CliResult<Imported> {
             labels: BTreeMap::new(),
             timeout: task.take("timeout").and_then(|v| v.as_u64()).filter(|s| *s > 0).map(Seconds),
             cell_timeout: None,
+            max_queue: None,
+            parameter_rules: Default::default(),
             retries: None,
             notifications: Vec::new(),
             enabled: enabled.unwrap_or(true),
@@ -402,6 +404,7 @@ pub fn convert(dir: &Path) -> CliResult<Imported> {
     let spec = ProjectFile {
         project: name,
         description,
+        defaults: Default::default(),
         runtimes,
         workflows: entries,
         pipelines: Default::default(),

@@ -133,6 +133,7 @@ impl Fixture {
             volumes: Vec::new(),
             timeout_secs: None,
             cell_timeout_secs: None,
+            max_queue_secs: None,
             retries,
             notifications: Vec::new(),
             step: None,
