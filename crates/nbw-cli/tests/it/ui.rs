@@ -431,7 +431,10 @@ async fn a_pipeline_runs_from_its_page_and_its_steps_are_coloured_live() {
     browser.find("#pipelines tr.pipeline[data-pipeline=fanout]").await;
     browser.goto(&format!("{}/projects/demo/pipelines/fanout", server.base)).await;
     browser.find("svg#pipeline-dag g.step[data-step=merge]").await;
-    assert_eq!(browser.js("return document.querySelectorAll('#pipeline-dag path.edge').length;").await, json!(4));
+    assert_eq!(
+        browser.js("return document.querySelectorAll('#pipeline-dag path.edge').length;").await,
+        json!(4)
+    );
     browser.screenshot("pipeline-before").await;
 
     // Run now opens the run's page, which then follows the steps without a reload.
@@ -453,8 +456,13 @@ async fn a_pipeline_runs_from_its_page_and_its_steps_are_coloured_live() {
     assert_eq!(box_fill(&browser, "prepare").await, json!("rgb(218, 251, 225)"), "succeeded is green");
     assert_eq!(box_fill(&browser, "slow").await, json!("rgb(221, 244, 255)"), "running is blue");
     assert_eq!(box_fill(&browser, "merge").await, json!("rgb(246, 248, 250)"), "pending is grey");
-    let href = browser.js("return document.querySelector('#run-dag g.step[data-step=prepare] a').getAttribute('href');").await;
-    assert!(href.as_str().unwrap_or_default().starts_with("/executions/"), "the box links its execution: {href}");
+    let href = browser
+        .js("return document.querySelector('#run-dag g.step[data-step=prepare] a').getAttribute('href');")
+        .await;
+    assert!(
+        href.as_str().unwrap_or_default().starts_with("/executions/"),
+        "the box links its execution: {href}"
+    );
     browser.screenshot("pipeline-run-live").await;
 
     // At the end the page shows every step succeeded.
@@ -480,8 +488,12 @@ async fn a_pipeline_runs_from_its_page_and_its_steps_are_coloured_live() {
     browser.screenshot("pipeline-run").await;
 
     // A step's execution page links back to the run.
-    let step = browser.js("return document.querySelector('#run-dag g.step[data-step=slow] a').getAttribute('href');").await;
-    browser.goto(&format!("{}{}", server.base, step.as_str().expect("the slow step links its execution"))).await;
+    let step = browser
+        .js("return document.querySelector('#run-dag g.step[data-step=slow] a').getAttribute('href');")
+        .await;
+    browser
+        .goto(&format!("{}{}", server.base, step.as_str().expect("the slow step links its execution")))
+        .await;
     let back = browser.js("return document.querySelector('#pipeline-run-link').getAttribute('href');").await;
     assert_eq!(back, json!(format!("/pipeline-runs/{id}")));
     browser.screenshot("pipeline-step-execution").await;

@@ -124,9 +124,13 @@ pub fn svg(id: &str, steps: &[StepEntry], boxes: &[StepBox]) -> String {
     }
     for (i, (step, shown)) in steps.iter().zip(boxes).enumerate() {
         let (x, y) = origin(i);
-        let state = shown.state.as_deref().map(|s| format!(" data-state=\"{}\"", escape(s))).unwrap_or_default();
-        let href =
-            shown.execution.as_deref().map(|e| format!(" href=\"/executions/{}\"", escape(e))).unwrap_or_default();
+        let state =
+            shown.state.as_deref().map(|s| format!(" data-state=\"{}\"", escape(s))).unwrap_or_default();
+        let href = shown
+            .execution
+            .as_deref()
+            .map(|e| format!(" href=\"/executions/{}\"", escape(e)))
+            .unwrap_or_default();
         let _ = write!(
             out,
             "<g class=\"step\" data-step=\"{name}\"{state}><a{href}><title>{name}: {full}</title>\
@@ -151,7 +155,8 @@ mod tests {
     use super::*;
 
     fn step(name: &str, needs: &[&str]) -> StepEntry {
-        serde_json::from_value(serde_json::json!({"name": name, "notebook": "n.ipynb", "needs": needs})).unwrap()
+        serde_json::from_value(serde_json::json!({"name": name, "notebook": "n.ipynb", "needs": needs}))
+            .unwrap()
     }
 
     #[test]
@@ -176,7 +181,11 @@ mod tests {
     fn a_seqpipe_is_a_chain_and_the_svg_escapes_names() {
         let steps = [step("a<b", &[]), step("b", &[]), step("c", &[])];
         let boxes: Vec<StepBox> = (0..3)
-            .map(|i| StepBox { detail: "n.ipynb".into(), state: Some("running".into()), execution: (i == 0).then(|| "web.x".into()) })
+            .map(|i| StepBox {
+                detail: "n.ipynb".into(),
+                state: Some("running".into()),
+                execution: (i == 0).then(|| "web.x".into()),
+            })
             .collect();
         let svg = svg("dag", &steps, &boxes);
         assert_eq!(svg.matches("class=\"edge\"").count(), 2, "a chain in file order");

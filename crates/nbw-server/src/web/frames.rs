@@ -35,7 +35,8 @@ mod tests {
                 {"output_type": "display_data", "metadata": {}, "data": {"text/html": "<b>hi</b><script>evil()</script>"}}
             ]}
         ]});
-        let page = render_notebook(&notebook, &RenderOptions { id_prefix: "nb-".into(), frame_scripts: false });
+        let page =
+            render_notebook(&notebook, &RenderOptions { id_prefix: "nb-".into(), frame_scripts: false });
         assert!(page.html.contains(RENDERED), "nbw-render's frame markup changed: {}", page.html);
         let fitted = fitting(&page.html);
         assert!(fitted.contains(&format!("sandbox=\"allow-scripts\" referrerpolicy=\"no-referrer\" loading=\"lazy\" srcdoc=\"&lt;script src=&quot;{}&quot;", FRAME_JS.path)));

@@ -41,8 +41,9 @@ pub struct RunLine {
 impl RunLine {
     /// The line of a run row.
     pub fn of(row: &RunRow) -> RunLine {
-        let duration =
-            row.started_at.map(|start| human::duration(row.finished_at.unwrap_or_else(crate::db::now_ms) - start));
+        let duration = row
+            .started_at
+            .map(|start| human::duration(row.finished_at.unwrap_or_else(crate::db::now_ms) - start));
         RunLine {
             id: row.id.clone(),
             state: row.state.clone(),
@@ -140,7 +141,9 @@ struct PipelinePage {
 /// What the shared volume of a pipeline is, in words.
 fn shared_words(spec: &PipelineEntry) -> String {
     match (spec.shared_volume, spec.shared_folders.is_empty()) {
-        (_, false) => format!("folders {} carried from step to step (one agent)", spec.shared_folders.join(", ")),
+        (_, false) => {
+            format!("folders {} carried from step to step (one agent)", spec.shared_folders.join(", "))
+        }
         (true, true) => "one volume for every step, at NBW_SHARED".to_owned(),
         (false, true) => "none: steps may run on different agents".to_owned(),
     }
@@ -172,7 +175,12 @@ fn definition_graph(spec: &PipelineEntry) -> String {
     dag::svg("pipeline-dag", &spec.steps, &boxes)
 }
 
-async fn page(state: &AppState, user: &WebUser, access: &ProjectAccess, row: PipelineRow) -> Result<PipelinePage, PageError> {
+async fn page(
+    state: &AppState,
+    user: &WebUser,
+    access: &ProjectAccess,
+    row: PipelineRow,
+) -> Result<PipelinePage, PageError> {
     let spec = row.spec();
     let history = store::runs_of(&state.db, &access.project_id, &row.name, None, HISTORY).await?;
     let api = row.to_api();
@@ -216,7 +224,8 @@ pub async fn run(
 ) -> Result<Response, PageError> {
     let access = require_role(&state.db, &project, &form.user.caller, Role::Editor).await?;
     let pipeline = pipelines::find(&state, &access, &name).await?;
-    let trigger = runs::Trigger { origin: Origin::Web, created_by: Some(form.user.caller.user_id), fire_at: None };
+    let trigger =
+        runs::Trigger { origin: Origin::Web, created_by: Some(form.user.caller.user_id), fire_at: None };
     let run = runs::start(&state, &pipeline, RunPipeline::default(), trigger)
         .await?
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("an unscheduled run cannot collide")))?;

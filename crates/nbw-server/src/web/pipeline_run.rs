@@ -80,7 +80,9 @@ struct RunPage {
 fn step_line(step: StepRun, runs: String) -> StepLine {
     let duration = match (step.started_at, step.finished_at) {
         (Some(start), Some(end)) => human::duration((end - start).num_milliseconds()),
-        (Some(start), None) => format!("{} so far", human::duration((chrono::Utc::now() - start).num_milliseconds())),
+        (Some(start), None) => {
+            format!("{} so far", human::duration((chrono::Utc::now() - start).num_milliseconds()))
+        }
         _ => String::new(),
     };
     StepLine { duration, runs, step }
@@ -98,7 +100,11 @@ pub async fn show(
     let steps = row.steps();
     let boxes: Vec<StepBox> = steps
         .iter()
-        .map(|s| StepBox { detail: state_name(s.state), state: Some(state_name(s.state)), execution: s.execution_id.clone() })
+        .map(|s| StepBox {
+            detail: state_name(s.state),
+            state: Some(state_name(s.state)),
+            execution: s.execution_id.clone(),
+        })
         .collect();
     let can_edit = access.role >= Role::Editor;
     let unfinished = steps.iter().any(|s| !matches!(s.state, StepRunState::Succeeded | StepRunState::Reused));

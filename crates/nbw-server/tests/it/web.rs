@@ -420,7 +420,10 @@ both_backends!(pipeline_pages_draw_the_graph_and_hide_from_strangers, |backend| 
     assert!(body.contains("every day at 06:00 Europe/Madrid") && body.contains("one volume for every step"));
     assert!(body.contains(&format!("tr class=\"pipeline-run\" data-run=\"{id}\" data-state=\"queued\"")));
     assert!(!body.contains("id=\"pipeline-run-now\""), "a viewer sees no run button");
-    assert!(body.contains("<div class=\"crumbs\"><a href=\"/projects/sales\">sales</a>") && body.contains("/ daily</div>"));
+    assert!(
+        body.contains("<div class=\"crumbs\"><a href=\"/projects/sales\">sales</a>")
+            && body.contains("/ daily</div>")
+    );
     assert!(editor.get("/projects/sales/pipelines/daily").await.body.contains("id=\"pipeline-run-now\""));
 
     // The run page: boxes by state, the running step linked to its execution; a viewer has no
@@ -428,7 +431,10 @@ both_backends!(pipeline_pages_draw_the_graph_and_hide_from_strangers, |backend| 
     let run_page = viewer.get(&format!("/pipeline-runs/{id}")).await;
     assert_eq!(run_page.status, StatusCode::OK);
     let body = &run_page.body;
-    assert!(body.contains("<g class=\"step\" data-step=\"extract\" data-state=\"queued\"><a href=\""), "{body}");
+    assert!(
+        body.contains("<g class=\"step\" data-step=\"extract\" data-state=\"queued\"><a href=\""),
+        "{body}"
+    );
     assert!(body.contains(&format!("href=\"/executions/{extract}\"")));
     assert!(body.contains("data-step=\"report\" data-state=\"pending\"><a>"), "no link before an execution");
     assert!(body.contains(&format!("data-events=\"/pipeline-runs/{id}/events\"")));
@@ -438,7 +444,9 @@ both_backends!(pipeline_pages_draw_the_graph_and_hide_from_strangers, |backend| 
 
     // A step's execution page links back to its run.
     let step_page = viewer.get(&format!("/executions/{extract}")).await.body;
-    assert!(step_page.contains(&format!("id=\"pipeline-run-link\" class=\"mono\" href=\"/pipeline-runs/{id}\"")));
+    assert!(
+        step_page.contains(&format!("id=\"pipeline-run-link\" class=\"mono\" href=\"/pipeline-runs/{id}\""))
+    );
     assert!(step_page.contains(&format!("/ {extract}</div>")), "the crumbs end with the execution's id");
 
     // The step stream on the session cookie.
@@ -478,7 +486,10 @@ both_backends!(pipeline_buttons_check_the_role_and_the_csrf_token, |backend| asy
     assert_eq!(viewer.post(run_now, &[("csrf", &viewer_csrf)]).await.status, StatusCode::FORBIDDEN);
     assert_eq!(editor.post(run_now, &[]).await.status, StatusCode::FORBIDDEN);
     assert_eq!(editor.post(run_now, &[("csrf", &viewer_csrf)]).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(stranger.post(run_now, &[("csrf", &stranger.csrf().await)]).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        stranger.post(run_now, &[("csrf", &stranger.csrf().await)]).await.status,
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(team.daily_run_count().await, 0, "nothing ran");
     let csrf = editor.csrf().await;
     let started = editor.post(run_now, &[("csrf", &csrf)]).await;
@@ -491,7 +502,10 @@ both_backends!(pipeline_buttons_check_the_role_and_the_csrf_token, |backend| asy
     let cancel = format!("/pipeline-runs/{id}/cancel");
     assert_eq!(viewer.post(&cancel, &[("csrf", &viewer_csrf)]).await.status, StatusCode::FORBIDDEN);
     assert_eq!(editor.post(&cancel, &[]).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(stranger.post(&cancel, &[("csrf", &stranger.csrf().await)]).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        stranger.post(&cancel, &[("csrf", &stranger.csrf().await)]).await.status,
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(team.pipeline_run(&id).await["state"], "queued", "not cancelled");
     assert_eq!(editor.post(&cancel, &[("csrf", &csrf)]).await.status, StatusCode::SEE_OTHER);
     let cancelled = team.pipeline_run(&id).await;
@@ -504,14 +518,23 @@ both_backends!(pipeline_buttons_check_the_role_and_the_csrf_token, |backend| asy
     // Re-run from failed: refused to a viewer and without the token; then a new run of it.
     let rerun = format!("/pipeline-runs/{id}/rerun");
     assert_eq!(viewer.post(&rerun, &[("csrf", &viewer_csrf)]).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(editor.post(&rerun, &[("csrf", "0123456789abcdef0123456789abcdef")]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        editor.post(&rerun, &[("csrf", "0123456789abcdef0123456789abcdef")]).await.status,
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(team.daily_run_count().await, 1);
     let again = editor.post(&rerun, &[("csrf", &csrf)]).await;
     assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.body);
     let new_id = again.location().strip_prefix("/pipeline-runs/").unwrap().to_owned();
     assert_ne!(new_id, id);
     assert_eq!(team.pipeline_run(&new_id).await["rerun_of"], id.as_str());
-    assert!(viewer.get(&format!("/pipeline-runs/{new_id}")).await.body.contains(&format!("id=\"rerun-of\" href=\"/pipeline-runs/{id}\"")));
+    assert!(
+        viewer
+            .get(&format!("/pipeline-runs/{new_id}"))
+            .await
+            .body
+            .contains(&format!("id=\"rerun-of\" href=\"/pipeline-runs/{id}\""))
+    );
 });
 
 both_backends!(a_failed_step_colours_its_box_and_skips_its_dependents, |backend| async move {
@@ -526,9 +549,12 @@ both_backends!(a_failed_step_colours_its_box_and_skips_its_dependents, |backend|
     assert_eq!(run["state"], "failed", "{run}");
     let viewer = team.logged_in("vic").await;
     let body = viewer.get(&format!("/pipeline-runs/{id}")).await.body;
-    for (step, state, execution) in
-        [("extract", "succeeded", Some(&extract)), ("emea", "failed", Some(&emea)), ("apac", "succeeded", Some(&apac)), ("report", "skipped", None)]
-    {
+    for (step, state, execution) in [
+        ("extract", "succeeded", Some(&extract)),
+        ("emea", "failed", Some(&emea)),
+        ("apac", "succeeded", Some(&apac)),
+        ("report", "skipped", None),
+    ] {
         let marker = format!("<g class=\"step\" data-step=\"{step}\" data-state=\"{state}\"><a");
         assert!(body.contains(&marker), "{marker} in {body}");
         if let Some(e) = execution {
@@ -537,7 +563,13 @@ both_backends!(a_failed_step_colours_its_box_and_skips_its_dependents, |backend|
     }
     assert!(body.contains("data-state=\"failed\" data-live=\"0\""));
     // The project strip and the history show the outcome.
-    assert!(viewer.get("/projects/sales").await.body.contains(&format!("class=\"s-failed\" href=\"/pipeline-runs/{id}\"")));
+    assert!(
+        viewer
+            .get("/projects/sales")
+            .await
+            .body
+            .contains(&format!("class=\"s-failed\" href=\"/pipeline-runs/{id}\""))
+    );
     let history = viewer.get("/projects/sales/pipelines/daily").await.body;
     assert!(history.contains(&format!("data-run=\"{id}\" data-state=\"failed\"")));
     // The ended stream replays the steps, then run_end, and closes.
@@ -545,29 +577,36 @@ both_backends!(a_failed_step_colours_its_box_and_skips_its_dependents, |backend|
     assert!(stream.contains("\"state\":\"skipped\"") && stream.contains("event: run_end"), "{stream}");
 });
 
-both_backends!(polish_on_demand_workflows_small_bundles_empty_tables_and_single_attempts, |backend| async move {
-    let team = Team::new(backend).await;
-    team.api_post("/v1/projects/sales/workflows", json!({"name": "adhoc", "notebook": "report.ipynb"})).await;
-    let editor = team.logged_in("ed").await;
-    let project = editor.get("/projects/sales").await.body;
-    let row = |name: &str| {
-        let start = project.find(&format!("data-workflow=\"{name}\"")).unwrap();
-        project[start..].split("</tr>").next().unwrap().to_owned()
-    };
-    assert!(row("report").contains("schedule-toggle"), "a scheduled workflow can be disabled");
-    assert!(!row("adhoc").contains("schedule-toggle"), "an on-demand workflow has nothing to disable");
-    // The test bundle is a few KiB: never "0 KiB".
-    assert!(!project.contains(" 0 KiB"), "{project}");
-    let size = project.split("data-version=\"v1\"").nth(1).unwrap().split("</tr>").next().unwrap();
-    assert!(size.contains(" KiB</td>") || size.contains(" B</td>"), "{size}");
-    // Empty lists say so instead of drawing an empty table.
-    assert!(project.contains("No secrets.") && !project.contains("<table><tbody>\n  </tbody></table>"));
-    assert!(project.contains("No pipelines yet"));
-    let home = editor.get("/").await.body;
-    assert!(home.contains("Nothing is running.") && !home.contains("<table class=\"exec-table\">"), "{home}");
-    // A first attempt shows no Attempts section.
-    let id = team.run_report().await;
-    let page = editor.get(&format!("/executions/{id}")).await.body;
-    assert!(!page.contains("id=\"attempts\""), "only one attempt");
-    assert!(page.contains(&format!("/ {id}</div>")), "the crumbs end with the id");
-});
+both_backends!(
+    polish_on_demand_workflows_small_bundles_empty_tables_and_single_attempts,
+    |backend| async move {
+        let team = Team::new(backend).await;
+        team.api_post("/v1/projects/sales/workflows", json!({"name": "adhoc", "notebook": "report.ipynb"}))
+            .await;
+        let editor = team.logged_in("ed").await;
+        let project = editor.get("/projects/sales").await.body;
+        let row = |name: &str| {
+            let start = project.find(&format!("data-workflow=\"{name}\"")).unwrap();
+            project[start..].split("</tr>").next().unwrap().to_owned()
+        };
+        assert!(row("report").contains("schedule-toggle"), "a scheduled workflow can be disabled");
+        assert!(!row("adhoc").contains("schedule-toggle"), "an on-demand workflow has nothing to disable");
+        // The test bundle is a few KiB: never "0 KiB".
+        assert!(!project.contains(" 0 KiB"), "{project}");
+        let size = project.split("data-version=\"v1\"").nth(1).unwrap().split("</tr>").next().unwrap();
+        assert!(size.contains(" KiB</td>") || size.contains(" B</td>"), "{size}");
+        // Empty lists say so instead of drawing an empty table.
+        assert!(project.contains("No secrets.") && !project.contains("<table><tbody>\n  </tbody></table>"));
+        assert!(project.contains("No pipelines yet"));
+        let home = editor.get("/").await.body;
+        assert!(
+            home.contains("Nothing is running.") && !home.contains("<table class=\"exec-table\">"),
+            "{home}"
+        );
+        // A first attempt shows no Attempts section.
+        let id = team.run_report().await;
+        let page = editor.get(&format!("/executions/{id}")).await.body;
+        assert!(!page.contains("id=\"attempts\""), "only one attempt");
+        assert!(page.contains(&format!("/ {id}</div>")), "the crumbs end with the id");
+    }
+);

@@ -163,7 +163,8 @@ impl Team {
     /// Puts the pipeline `daily` of `report.ipynb` steps: `extract`, then `emea` and `apac`,
     /// then `report` needing both; scheduled, with a shared volume.
     pub async fn define_daily(&self) {
-        let step = |name: &str, needs: &[&str]| json!({"name": name, "notebook": "report.ipynb", "needs": needs});
+        let step =
+            |name: &str, needs: &[&str]| json!({"name": name, "notebook": "report.ipynb", "needs": needs});
         let spec = json!({
             "schedule": {"cron": "0 6 * * *", "timezone": "Europe/Madrid"},
             "shared_volume": true,
@@ -208,7 +209,10 @@ impl Team {
     /// Claims the next queued execution as the agent of `token` and ends it in `state`; its id.
     pub async fn claim_and_end(&self, token: &str, state: &str) -> String {
         let (status, claim) = self.server.post("/v1/agent/claim", token, json!({"wait_secs": 0})).await;
-        let id = claim["claim"]["execution"]["id"].as_str().unwrap_or_else(|| panic!("{status} {claim}")).to_owned();
+        let id = claim["claim"]["execution"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{status} {claim}"))
+            .to_owned();
         let path = format!("/v1/agent/executions/{id}/complete");
         let (status, body) = self.server.post(&path, token, json!({"result": {"state": state}})).await;
         assert!(status.is_success(), "complete: {status} {body}");
