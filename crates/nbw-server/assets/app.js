@@ -57,6 +57,18 @@
       var cellBadge = row.querySelector(".badge");
       cellBadge.className = "badge state-" + step.state;
       cellBadge.textContent = step.state;
+      if (step.execution_id) {
+        var link = document.createElement("a");
+        link.href = "/executions/" + step.execution_id;
+        link.textContent = step.execution_id;
+        var cell = row.querySelector("td.execution");
+        cell.textContent = "";
+        cell.appendChild(link);
+      }
+      if (step.started_at && step.finished_at) {
+        var ms = Date.parse(step.finished_at) - Date.parse(step.started_at);
+        row.querySelector("td.duration").textContent = ms < 1000 ? ms + " ms" : (ms / 1000).toFixed(1) + " s";
+      }
     }
   }
 

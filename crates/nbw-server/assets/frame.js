@@ -4,7 +4,9 @@
   "use strict";
   var last = 0;
   function send() {
-    var height = Math.ceil(document.documentElement.scrollHeight);
+    // The root's own box, not scrollHeight, which is never less than the frame's current
+    // height and so would let a frame grow but never shrink to its content.
+    var height = Math.ceil(document.documentElement.getBoundingClientRect().height);
     if (height !== last) {
       last = height;
       window.parent.postMessage({ nbwFrameHeight: height }, "*");

@@ -77,12 +77,10 @@ struct RunPage {
     can_rerun: bool,
 }
 
+/// A step's duration is shown once it ended (the live page fills it in as steps end).
 fn step_line(step: StepRun, runs: String) -> StepLine {
     let duration = match (step.started_at, step.finished_at) {
         (Some(start), Some(end)) => human::duration((end - start).num_milliseconds()),
-        (Some(start), None) => {
-            format!("{} so far", human::duration((chrono::Utc::now() - start).num_milliseconds()))
-        }
         _ => String::new(),
     };
     StepLine { duration, runs, step }
