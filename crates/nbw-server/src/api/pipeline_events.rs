@@ -48,7 +48,7 @@ async fn stream_run(
 ) -> ApiResult<impl IntoResponse> {
     let access = require_role(&state.db, &project, &caller, Role::Viewer).await?;
     let run = runs::find(&state, &access, &id).await?;
-    Ok(live(state, &run, &headers)?)
+    live(state, &run, &headers)
 }
 
 /// The live stream of `run` for a caller already allowed to see it (the API's route, and the
