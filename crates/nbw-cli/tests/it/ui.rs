@@ -275,6 +275,14 @@ async fn notebook_html_and_svg_outputs_run_no_script_in_nbws_origin() {
     // cell's source): the output was rendered, not dropped.
     let shown = browser.frame_text("#notebook iframe.nb-html").await;
     assert!(shown.contains("HTML OUTPUT KEPT"), "the HTML output is shown: {shown:?}");
+    // The frame runs nbw's height reporter (and nothing of the notebook's): it fits its content.
+    browser
+        .wait_js(
+            "the HTML output frame fits its content",
+            "!!document.querySelector('#notebook iframe.nb-html[data-fitted]')",
+            Duration::from_secs(10),
+        )
+        .await;
     // Give a broken image's onerror and an SVG's onload the time to fire, were they kept.
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(
@@ -382,4 +390,119 @@ async fn a_wrong_password_shows_an_error_and_logs_nothing_secret() {
     browser.close().await;
     let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap();
     assert!(!log.contains(wrong), "the server log holds the wrong password");
+}
+
+/// The pipeline `fanout` of project `demo`: `prepare`, then `slow` (a few seconds) and `quick`
+/// side by side, then `merge` needing both.
+async fn define_fanout(server: &Server) {
+    let spec = json!({
+        "max_parallel": 2,
+        "steps": [
+            {"name": "prepare", "notebook": "report.ipynb"},
+            {"name": "slow", "notebook": "slow.ipynb", "needs": ["prepare"], "parameters": {"pause": 3}},
+            {"name": "quick", "notebook": "report.ipynb", "needs": ["prepare"], "parameters": {"n": 2}},
+            {"name": "merge", "notebook": "report.ipynb", "needs": ["slow", "quick"]}
+        ]
+    });
+    let (status, body) = server
+        .call(reqwest::Method::PUT, "/v1/projects/demo/pipelines/fanout", Some(json!({"spec": spec})))
+        .await;
+    assert!(status.is_success(), "defining the pipeline: {status} {body}");
+}
+
+/// The fill colour the page gives the box of `step` in the run graph.
+async fn box_fill(browser: &Browser, step: &str) -> Value {
+    browser
+        .js(&format!(
+            "return getComputedStyle(document.querySelector('#run-dag g.step[data-step={step}] rect')).fill;"
+        ))
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pipeline_runs_from_its_page_and_its_steps_are_coloured_live() {
+    let Some(browser) = Browser::start_or_skip("pipeline").await else { return };
+    let dir = nbw_testkit::tempdir();
+    let (server, _agent) = demo(dir.path(), false).await;
+    define_fanout(&server).await;
+    log_in(&browser, &server, "admin", PASSWORD).await;
+
+    browser.goto(&format!("{}/projects/demo", server.base)).await;
+    browser.find("#pipelines tr.pipeline[data-pipeline=fanout]").await;
+    browser.goto(&format!("{}/projects/demo/pipelines/fanout", server.base)).await;
+    browser.find("svg#pipeline-dag g.step[data-step=merge]").await;
+    assert_eq!(
+        browser.js("return document.querySelectorAll('#pipeline-dag path.edge').length;").await,
+        json!(4)
+    );
+    browser.screenshot("pipeline-before").await;
+
+    // Run now opens the run's page, which then follows the steps without a reload.
+    browser.click("form#pipeline-run-now button[type=submit]").await;
+    browser.wait_js("on the run's page", "location.pathname.startsWith('/pipeline-runs/')", RUN).await;
+    let id = browser.url().await.path().strip_prefix("/pipeline-runs/").unwrap().to_owned();
+    assert!(id.starts_with("pip."), "{id}");
+    browser.find("#pipeline-run[data-live='1']").await;
+    browser.js("window.nbwSamePage = 1; return true;").await;
+    browser
+        .wait_js(
+            "the first step turns green while the slow one runs",
+            "!!document.querySelector('#run-dag g.step[data-step=prepare][data-state=succeeded]') && \
+             !!document.querySelector('#run-dag g.step[data-step=slow][data-state=running]')",
+            RUN,
+        )
+        .await;
+    assert_eq!(browser.js("return window.nbwSamePage;").await, json!(1), "coloured live, not by a reload");
+    assert_eq!(box_fill(&browser, "prepare").await, json!("rgb(218, 251, 225)"), "succeeded is green");
+    assert_eq!(box_fill(&browser, "slow").await, json!("rgb(221, 244, 255)"), "running is blue");
+    assert_eq!(box_fill(&browser, "merge").await, json!("rgb(246, 248, 250)"), "pending is grey");
+    let href = browser
+        .js("return document.querySelector('#run-dag g.step[data-step=prepare] a').getAttribute('href');")
+        .await;
+    assert!(
+        href.as_str().unwrap_or_default().starts_with("/executions/"),
+        "the box links its execution: {href}"
+    );
+    browser.screenshot("pipeline-run-live").await;
+
+    // At the end the page shows every step succeeded.
+    let deadline = std::time::Instant::now() + RUN;
+    loop {
+        let run = server.get_ok(&format!("/v1/projects/demo/pipeline-runs/{id}")).await;
+        if run["state"] != "queued" && run["state"] != "running" {
+            assert_eq!(run["state"], "succeeded", "{run}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the run never ended: {run}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    browser
+        .wait_js(
+            "every box is green",
+            "document.querySelectorAll('#run-dag g.step[data-state=succeeded]').length === 4 && \
+             document.querySelector('#pipeline-run').getAttribute('data-live') === '0'",
+            Duration::from_secs(20),
+        )
+        .await;
+    assert_eq!(box_fill(&browser, "merge").await, json!("rgb(218, 251, 225)"));
+    browser.screenshot("pipeline-run").await;
+
+    // A step's execution page links back to the run.
+    let step = browser
+        .js("return document.querySelector('#run-dag g.step[data-step=slow] a').getAttribute('href');")
+        .await;
+    browser
+        .goto(&format!("{}{}", server.base, step.as_str().expect("the slow step links its execution")))
+        .await;
+    let back = browser.js("return document.querySelector('#pipeline-run-link').getAttribute('href');").await;
+    assert_eq!(back, json!(format!("/pipeline-runs/{id}")));
+    browser.screenshot("pipeline-step-execution").await;
+
+    browser.goto(&format!("{}/projects/demo/pipelines/fanout", server.base)).await;
+    browser.find(&format!("#history tr.pipeline-run[data-run='{id}'][data-state=succeeded]")).await;
+    browser.screenshot("pipeline").await;
+    browser.goto(&format!("{}/projects/demo", server.base)).await;
+    browser.find("#pipelines .strip a.s-succeeded").await;
+    browser.screenshot("project-with-pipeline").await;
+    browser.close().await;
 }

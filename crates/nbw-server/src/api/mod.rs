@@ -26,7 +26,7 @@ pub mod events;
 pub mod executions;
 pub mod extract;
 pub mod health;
-mod pipeline_events;
+pub(crate) mod pipeline_events;
 pub mod pipelines;
 pub mod projects;
 pub mod runtimes;

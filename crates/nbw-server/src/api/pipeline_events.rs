@@ -48,6 +48,16 @@ async fn stream_run(
 ) -> ApiResult<impl IntoResponse> {
     let access = require_role(&state.db, &project, &caller, Role::Viewer).await?;
     let run = runs::find(&state, &access, &id).await?;
+    live(state, &run, &headers)
+}
+
+/// The live stream of `run` for a caller already allowed to see it (the API's route, and the
+/// web page's on the session cookie), resumed after the `Last-Event-ID` of `headers`.
+pub fn live(
+    state: AppState,
+    run: &store::RunRow,
+    headers: &HeaderMap,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>> + use<>>, Error> {
     let seen = match headers.get("last-event-id") {
         Some(value) => {
             Some(value.to_str().ok().and_then(|v| v.trim().parse::<i64>().ok()).ok_or_else(|| {
@@ -61,8 +71,14 @@ async fn stream_run(
     };
     // Steps as the client saw them: none known when it starts, or resumes after a change.
     let known = if seen == Some(run.version) { run.steps() } else { Vec::new() };
-    let tail =
-        Tail { state, id: run.id, version: seen.unwrap_or(-1), known, pending: Vec::new(), done: false };
+    let tail = Tail {
+        state,
+        id: run.id.clone(),
+        version: seen.unwrap_or(-1),
+        known,
+        pending: Vec::new(),
+        done: false,
+    };
     Ok(Sse::new(events(tail)).keep_alive(KeepAlive::default()))
 }
 

@@ -1,5 +1,6 @@
-//! The UI's two assets, embedded in the binary: one stylesheet (the page's own rules and
-//! nbw-render's notebook styles) and one script (the live parts). Each is served under a name
+//! The UI's assets, embedded in the binary: one stylesheet (the page's own rules and
+//! nbw-render's notebook styles), one script (the live parts) and the tiny script of notebook
+//! HTML output frames (their height). Each is served under a name
 //! carrying a hash of its content, `/assets/app.<hash>.css`, so it can be cached for a year:
 //! a new build with a changed file gets a new name.
 
@@ -39,10 +40,15 @@ pub static JS: LazyLock<Asset> = LazyLock::new(|| {
     Asset::new("app", "js", include_str!("../../assets/app.js"), "text/javascript; charset=utf-8")
 });
 
+/// The script of notebook HTML output frames (see [`super::frames`]).
+pub static FRAME_JS: LazyLock<Asset> = LazyLock::new(|| {
+    Asset::new("frame", "js", include_str!("../../assets/frame.js"), "text/javascript; charset=utf-8")
+});
+
 /// `GET /assets/{file}`: an asset by its hashed name; any other name is 404.
 pub async fn serve(Path(file): Path<String>) -> Response {
     let wanted = format!("/assets/{file}");
-    match [&*CSS, &*JS].into_iter().find(|asset| asset.path == wanted) {
+    match [&*CSS, &*JS, &*FRAME_JS].into_iter().find(|asset| asset.path == wanted) {
         Some(asset) => (
             [
                 (header::CONTENT_TYPE, asset.content_type),

@@ -8,10 +8,11 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use nbw_core::api::Role;
+use nbw_core::api::{Role, StepContext};
 use nbw_render::{RenderOptions, render_notebook};
 use serde::Deserialize;
 
+use super::frames;
 use super::human;
 use super::page::{Chrome, PageError, render};
 use super::session::{PostForm, WebUser};
@@ -41,6 +42,8 @@ struct ExecutionPage {
     state: String,
     live: bool,
     origin: String,
+    /// The pipeline run and step this execution is, for a `pip.` step.
+    step: Option<StepContext>,
     attempt: i64,
     first_attempt: Option<String>,
     previous_attempt: Option<String>,
@@ -80,7 +83,7 @@ async fn rendered(state: &AppState, row: &ExecutionRow) -> Result<Option<Noteboo
         cells: page.cell_count(),
         failed_cell: failed,
         failed_anchor: page.error_anchor,
-        html: page.html,
+        html: frames::fitting(&page.html),
     }))
 }
 
@@ -116,6 +119,7 @@ pub async fn show(
         state: row.state.clone(),
         live,
         origin: row.origin.clone(),
+        step: api.spec.step.clone(),
         attempt: row.attempt,
         first_attempt: row.first_attempt_id.clone().filter(|first| *first != row.id),
         previous_attempt: row.previous_attempt_id.clone(),

@@ -27,6 +27,17 @@ pub fn duration(ms: i64) -> String {
     }
 }
 
+/// A size: `512 B`, `3.4 KiB`, `12.0 MiB`, `1.2 GiB`.
+pub fn bytes(size: i64) -> String {
+    let size = size.max(0) as f64;
+    match size {
+        s if s < 1024.0 => format!("{s} B"),
+        s if s < 1024.0 * 1024.0 => format!("{:.1} KiB", s / 1024.0),
+        s if s < 1024.0 * 1024.0 * 1024.0 => format!("{:.1} MiB", s / (1024.0 * 1024.0)),
+        s => format!("{:.1} GiB", s / (1024.0 * 1024.0 * 1024.0)),
+    }
+}
+
 /// A schedule: interval or cron, in words, with its time zone; cron expressions that do not
 /// read as a sentence are shown as they are.
 pub fn schedule(schedule: &Schedule) -> String {
@@ -126,5 +137,13 @@ mod tests {
         assert_eq!(duration(12_400), "12.4 s");
         assert_eq!(duration(192_000), "3 min 12 s");
         assert_eq!(duration(7_500_000), "2 h 5 min");
+    }
+
+    #[test]
+    fn sizes_pick_their_unit() {
+        assert_eq!(bytes(300), "300 B");
+        assert_eq!(bytes(3_500), "3.4 KiB");
+        assert_eq!(bytes(5 * 1024 * 1024), "5.0 MiB");
+        assert_eq!(bytes(3 * 1024 * 1024 * 1024 / 2), "1.5 GiB");
     }
 }

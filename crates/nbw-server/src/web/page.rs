@@ -7,7 +7,7 @@ use askama::Template;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
-use super::assets::{CSS, JS};
+use super::assets::{CSS, FRAME_JS, JS};
 use super::session::WebUser;
 use crate::error::Error;
 use crate::state::AppState;
@@ -33,6 +33,8 @@ pub struct Chrome {
     pub css: &'static str,
     /// The script's URL.
     pub js: &'static str,
+    /// The URL of the notebook output frames' script.
+    pub frame_js: &'static str,
     /// The logged-in user, if any (the login and some error pages have none).
     pub user: Option<UserBar>,
 }
@@ -40,7 +42,7 @@ pub struct Chrome {
 impl Chrome {
     /// The layout without a user bar.
     pub fn anonymous() -> Chrome {
-        Chrome { css: &CSS.path, js: &JS.path, user: None }
+        Chrome { css: &CSS.path, js: &JS.path, frame_js: &FRAME_JS.path, user: None }
     }
 
     /// The layout for `user`, with their projects.

@@ -1,5 +1,5 @@
 //! The project page: workflows (schedule in words, next fire, the last 20 outcomes, the
-//! enable/disable toggle), members, secret names, bundle versions, runtimes and their builds;
+//! enable/disable toggle), pipelines (the same, with "Run now"), members, secret names, bundle versions, runtimes and their builds;
 //! and its forms (the schedule toggle for editors, secrets for owners).
 
 use askama::Template;
@@ -9,6 +9,7 @@ use nbw_core::api::{Member, Role, SecretName};
 
 use super::human;
 use super::page::{Chrome, PageError, render};
+use super::pipeline::{self, PipelineLine};
 use super::rows::ExecLine;
 use super::session::{PostForm, WebUser};
 use crate::auth::access::{ProjectAccess, require_role};
@@ -25,6 +26,8 @@ struct WorkflowLine {
     name: String,
     notebook: String,
     schedule: String,
+    /// Has a schedule (an on-demand workflow has nothing to enable or disable).
+    scheduled: bool,
     enabled: bool,
     next_fire: String,
     /// Oldest first, so the strip reads left to right.
@@ -42,6 +45,7 @@ struct ProjectPage {
     can_edit: bool,
     is_owner: bool,
     workflows: Vec<WorkflowLine>,
+    pipelines: Vec<PipelineLine>,
     members: Vec<Member>,
     secrets: Vec<SecretName>,
     bundles: Vec<BundleRow>,
@@ -71,6 +75,7 @@ async fn workflow_line(
         name: row.name.clone(),
         notebook: spec.notebook.clone(),
         schedule: spec.schedule.as_ref().map_or_else(|| "on demand".to_owned(), human::schedule),
+        scheduled: spec.schedule.is_some(),
         enabled: row.enabled,
         next_fire: row.next_fire_at.map(human::time).unwrap_or_else(|| "—".to_owned()),
         strip,
@@ -100,6 +105,7 @@ pub async fn show(
         can_edit: access.role >= Role::Editor,
         is_owner: access.role >= Role::Owner,
         workflows: lines,
+        pipelines: pipeline::lines(&state, &access).await?,
         members: store::projects::members(&state.db, &access.project_id).await?,
         secrets: secrets::names(&state, &access.project_id).await?,
         bundles: store::bundles::list(&state.db, &access.project_id).await?,

@@ -310,7 +310,10 @@ both_backends!(notebook_html_never_runs_in_nbws_origin, |backend| async move {
     assert!(page.body.contains("<h1>Result</h1>"), "markdown rendered");
     assert!(!page.body.contains("<script>document"), "no notebook script in the page itself");
     assert!(!page.body.contains("<img src=x onerror") && !page.body.contains("onerror=alert"));
-    assert!(page.body.contains("sandbox=\"\""), "HTML output in a sandboxed frame");
+    // A sandboxed frame with an opaque origin, whose only script is nbw's height reporter.
+    assert!(page.body.contains("sandbox=\"allow-scripts\""), "HTML output in a sandboxed frame");
+    assert!(!page.body.contains("allow-same-origin"));
+    assert!(page.body.contains("srcdoc=\"&lt;script src=&quot;/assets/frame."));
     assert!(
         page.body.contains("id=\"failed-cell-link\" class=\"failed-link\" href=\"#papermill-error-cell\"")
     );
@@ -378,3 +381,232 @@ both_backends!(a_running_execution_streams_its_cells_on_the_session_cookie, |bac
     let anonymous = team.browser().get(&format!("/executions/{id}/events")).await;
     assert_eq!(anonymous.status, StatusCode::SEE_OTHER);
 });
+
+/// The `href` targets of `<a>` elements in `body` that start with `prefix`.
+fn links(body: &str, prefix: &str) -> Vec<String> {
+    body.match_indices(&format!("href=\"{prefix}"))
+        .map(|(at, _)| body[at + 6..].split('"').next().unwrap().to_owned())
+        .collect()
+}
+
+both_backends!(pipeline_pages_draw_the_graph_and_hide_from_strangers, |backend| async move {
+    let team = Team::new(backend).await;
+    team.define_daily().await;
+    let run = team.run_daily().await;
+    let id = run["id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("pip."), "{id}");
+    let extract = run["steps"][0]["execution_id"].as_str().expect("the first step is queued").to_owned();
+
+    // The project page lists it: schedule in words, a strip linking the run, no button for a viewer.
+    let viewer = team.logged_in("vic").await;
+    let project = viewer.get("/projects/sales").await.body;
+    assert!(project.contains("tr class=\"pipeline\" data-pipeline=\"daily\""), "{project}");
+    assert!(project.contains("href=\"/projects/sales/pipelines/daily\""));
+    assert_eq!(links(&project, "/pipeline-runs/"), [format!("/pipeline-runs/{id}")]);
+    assert!(!project.contains("pipeline-run-now"), "a viewer sees no run button");
+    let editor = team.logged_in("ed").await;
+    assert!(editor.get("/projects/sales").await.body.contains("class=\"inline pipeline-run-now\""));
+
+    // The pipeline page: four boxes in three columns, four edges, the definition, the history.
+    let page = viewer.get("/projects/sales/pipelines/daily").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let body = &page.body;
+    assert!(body.contains("<svg id=\"pipeline-dag\" class=\"dag\""), "{body}");
+    assert_eq!(body.matches("<g class=\"step\"").count(), 4);
+    assert_eq!(body.matches("<path class=\"edge\"").count(), 4);
+    for (from, to) in [("extract", "emea"), ("extract", "apac"), ("emea", "report"), ("apac", "report")] {
+        assert!(body.contains(&format!("data-from=\"{from}\" data-to=\"{to}\"")), "{from} → {to}");
+    }
+    assert!(body.contains("every day at 06:00 Europe/Madrid") && body.contains("one volume for every step"));
+    assert!(body.contains(&format!("tr class=\"pipeline-run\" data-run=\"{id}\" data-state=\"queued\"")));
+    assert!(!body.contains("id=\"pipeline-run-now\""), "a viewer sees no run button");
+    assert!(
+        body.contains("<div class=\"crumbs\"><a href=\"/projects/sales\">sales</a>")
+            && body.contains("/ daily</div>")
+    );
+    assert!(editor.get("/projects/sales/pipelines/daily").await.body.contains("id=\"pipeline-run-now\""));
+
+    // The run page: boxes by state, the running step linked to its execution; a viewer has no
+    // buttons, an editor can cancel.
+    let run_page = viewer.get(&format!("/pipeline-runs/{id}")).await;
+    assert_eq!(run_page.status, StatusCode::OK);
+    let body = &run_page.body;
+    assert!(
+        body.contains("<g class=\"step\" data-step=\"extract\" data-state=\"queued\"><a href=\""),
+        "{body}"
+    );
+    assert!(body.contains(&format!("href=\"/executions/{extract}\"")));
+    assert!(body.contains("data-step=\"report\" data-state=\"pending\"><a>"), "no link before an execution");
+    assert!(body.contains(&format!("data-events=\"/pipeline-runs/{id}/events\"")));
+    assert!(!body.contains("pipeline-cancel") && !body.contains("pipeline-rerun"), "a viewer has no buttons");
+    let edited = editor.get(&format!("/pipeline-runs/{id}")).await.body;
+    assert!(edited.contains("id=\"pipeline-cancel\"") && !edited.contains("id=\"pipeline-rerun\""));
+
+    // A step's execution page links back to its run.
+    let step_page = viewer.get(&format!("/executions/{extract}")).await.body;
+    assert!(
+        step_page.contains(&format!("id=\"pipeline-run-link\" class=\"mono\" href=\"/pipeline-runs/{id}\""))
+    );
+    assert!(step_page.contains(&format!("/ {extract}</div>")), "the crumbs end with the execution's id");
+
+    // The step stream on the session cookie.
+    let stream = viewer.read_stream(&format!("/pipeline-runs/{id}/events"), "-1", "\"report\"").await;
+    assert!(stream.contains("event: step") && stream.contains("\"name\":\"extract\""), "{stream}");
+
+    // A stranger gets the 404 page everywhere; a visitor the login page.
+    let stranger = team.logged_in("sam").await;
+    for path in [
+        "/projects/sales/pipelines/daily".to_owned(),
+        format!("/pipeline-runs/{id}"),
+        format!("/pipeline-runs/{id}/events"),
+        "/pipeline-runs/pip.nosuchrun".to_owned(),
+        "/projects/sales/pipelines/nosuch".to_owned(),
+    ] {
+        let got = stranger.get(&path).await;
+        assert_eq!(got.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(!got.body.contains("extract"), "{path} leaks the pipeline");
+    }
+    assert_eq!(viewer.get("/projects/sales/pipelines/nosuch").await.status, StatusCode::NOT_FOUND);
+    let anonymous = team.browser();
+    for path in ["/projects/sales/pipelines/daily".to_owned(), format!("/pipeline-runs/{id}")] {
+        assert!(anonymous.get(&path).await.location().starts_with("/login?next="), "{path}");
+    }
+});
+
+both_backends!(pipeline_buttons_check_the_role_and_the_csrf_token, |backend| async move {
+    let team = Team::new(backend).await;
+    team.define_daily().await;
+    let viewer = team.logged_in("vic").await;
+    let editor = team.logged_in("ed").await;
+    let stranger = team.logged_in("sam").await;
+    let run_now = "/projects/sales/pipelines/daily/run";
+
+    // Run now: a viewer is refused, a form without this session's token is refused.
+    let viewer_csrf = viewer.csrf().await;
+    assert_eq!(viewer.post(run_now, &[("csrf", &viewer_csrf)]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(editor.post(run_now, &[]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(editor.post(run_now, &[("csrf", &viewer_csrf)]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        stranger.post(run_now, &[("csrf", &stranger.csrf().await)]).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(team.daily_run_count().await, 0, "nothing ran");
+    let csrf = editor.csrf().await;
+    let started = editor.post(run_now, &[("csrf", &csrf)]).await;
+    assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
+    let id = started.location().strip_prefix("/pipeline-runs/").expect("opens the run").to_owned();
+    assert_eq!(team.pipeline_run(&id).await["origin"], "web");
+    assert_eq!(team.daily_run_count().await, 1);
+
+    // Cancel: the same checks, then it cancels every step.
+    let cancel = format!("/pipeline-runs/{id}/cancel");
+    assert_eq!(viewer.post(&cancel, &[("csrf", &viewer_csrf)]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(editor.post(&cancel, &[]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        stranger.post(&cancel, &[("csrf", &stranger.csrf().await)]).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(team.pipeline_run(&id).await["state"], "queued", "not cancelled");
+    assert_eq!(editor.post(&cancel, &[("csrf", &csrf)]).await.status, StatusCode::SEE_OTHER);
+    let cancelled = team.pipeline_run(&id).await;
+    assert_eq!(cancelled["state"], "cancelled");
+    let page = editor.get(&format!("/pipeline-runs/{id}")).await.body;
+    assert!(page.contains("data-state=\"cancelled\" data-live=\"0\""), "{page}");
+    assert!(!page.contains("id=\"pipeline-cancel\"") && page.contains("id=\"pipeline-rerun\""));
+    assert!(!viewer.get(&format!("/pipeline-runs/{id}")).await.body.contains("pipeline-rerun"));
+
+    // Re-run from failed: refused to a viewer and without the token; then a new run of it.
+    let rerun = format!("/pipeline-runs/{id}/rerun");
+    assert_eq!(viewer.post(&rerun, &[("csrf", &viewer_csrf)]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        editor.post(&rerun, &[("csrf", "0123456789abcdef0123456789abcdef")]).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(team.daily_run_count().await, 1);
+    let again = editor.post(&rerun, &[("csrf", &csrf)]).await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.body);
+    let new_id = again.location().strip_prefix("/pipeline-runs/").unwrap().to_owned();
+    assert_ne!(new_id, id);
+    assert_eq!(team.pipeline_run(&new_id).await["rerun_of"], id.as_str());
+    assert!(
+        viewer
+            .get(&format!("/pipeline-runs/{new_id}"))
+            .await
+            .body
+            .contains(&format!("id=\"rerun-of\" href=\"/pipeline-runs/{id}\""))
+    );
+});
+
+both_backends!(a_failed_step_colours_its_box_and_skips_its_dependents, |backend| async move {
+    let team = Team::new(backend).await;
+    team.define_daily().await;
+    let id = team.run_daily().await["id"].as_str().unwrap().to_owned();
+    let token = team.agent_token("a1").await;
+    let extract = team.claim_and_end(&token, "succeeded").await;
+    let emea = team.claim_and_end(&token, "failed").await;
+    let apac = team.claim_and_end(&token, "succeeded").await;
+    let run = team.pipeline_run(&id).await;
+    assert_eq!(run["state"], "failed", "{run}");
+    let viewer = team.logged_in("vic").await;
+    let body = viewer.get(&format!("/pipeline-runs/{id}")).await.body;
+    for (step, state, execution) in [
+        ("extract", "succeeded", Some(&extract)),
+        ("emea", "failed", Some(&emea)),
+        ("apac", "succeeded", Some(&apac)),
+        ("report", "skipped", None),
+    ] {
+        let marker = format!("<g class=\"step\" data-step=\"{step}\" data-state=\"{state}\"><a");
+        assert!(body.contains(&marker), "{marker} in {body}");
+        if let Some(e) = execution {
+            assert!(body.contains(&format!("href=\"/executions/{e}\"")), "{step} links its execution");
+        }
+    }
+    assert!(body.contains("data-state=\"failed\" data-live=\"0\""));
+    // The project strip and the history show the outcome.
+    assert!(
+        viewer
+            .get("/projects/sales")
+            .await
+            .body
+            .contains(&format!("class=\"s-failed\" href=\"/pipeline-runs/{id}\""))
+    );
+    let history = viewer.get("/projects/sales/pipelines/daily").await.body;
+    assert!(history.contains(&format!("data-run=\"{id}\" data-state=\"failed\"")));
+    // The ended stream replays the steps, then run_end, and closes.
+    let stream = viewer.read_stream(&format!("/pipeline-runs/{id}/events"), "-1", "event: run_end").await;
+    assert!(stream.contains("\"state\":\"skipped\"") && stream.contains("event: run_end"), "{stream}");
+});
+
+both_backends!(
+    polish_on_demand_workflows_small_bundles_empty_tables_and_single_attempts,
+    |backend| async move {
+        let team = Team::new(backend).await;
+        team.api_post("/v1/projects/sales/workflows", json!({"name": "adhoc", "notebook": "report.ipynb"}))
+            .await;
+        let editor = team.logged_in("ed").await;
+        let project = editor.get("/projects/sales").await.body;
+        let row = |name: &str| {
+            let start = project.find(&format!("data-workflow=\"{name}\"")).unwrap();
+            project[start..].split("</tr>").next().unwrap().to_owned()
+        };
+        assert!(row("report").contains("schedule-toggle"), "a scheduled workflow can be disabled");
+        assert!(!row("adhoc").contains("schedule-toggle"), "an on-demand workflow has nothing to disable");
+        // The test bundle is a few KiB: never "0 KiB".
+        assert!(!project.contains(" 0 KiB"), "{project}");
+        let size = project.split("data-version=\"v1\"").nth(1).unwrap().split("</tr>").next().unwrap();
+        assert!(size.contains(" KiB</td>") || size.contains(" B</td>"), "{size}");
+        // Empty lists say so instead of drawing an empty table.
+        assert!(project.contains("No secrets.") && !project.contains("<table><tbody>\n  </tbody></table>"));
+        assert!(project.contains("No pipelines yet"));
+        let home = editor.get("/").await.body;
+        assert!(
+            home.contains("Nothing is running.") && !home.contains("<table class=\"exec-table\">"),
+            "{home}"
+        );
+        // A first attempt shows no Attempts section.
+        let id = team.run_report().await;
+        let page = editor.get(&format!("/executions/{id}")).await.body;
+        assert!(!page.contains("id=\"attempts\""), "only one attempt");
+        assert!(page.contains(&format!("/ {id}</div>")), "the crumbs end with the id");
+    }
+);

@@ -160,6 +160,65 @@ impl Team {
         assert!(status.is_success(), "{status} {body}");
     }
 
+    /// Puts the pipeline `daily` of `report.ipynb` steps: `extract`, then `emea` and `apac`,
+    /// then `report` needing both; scheduled, with a shared volume.
+    pub async fn define_daily(&self) {
+        let step =
+            |name: &str, needs: &[&str]| json!({"name": name, "notebook": "report.ipynb", "needs": needs});
+        let spec = json!({
+            "schedule": {"cron": "0 6 * * *", "timezone": "Europe/Madrid"},
+            "shared_volume": true,
+            "max_parallel": 2,
+            "steps": [step("extract", &[]), step("emea", &["extract"]), step("apac", &["extract"]),
+                      step("report", &["emea", "apac"])]
+        });
+        self.api("PUT", "/v1/projects/sales/pipelines/daily", json!({"spec": spec})).await;
+    }
+
+    /// Runs the pipeline `daily` through the API; the run.
+    pub async fn run_daily(&self) -> Value {
+        let (status, run) =
+            self.server.post("/v1/projects/sales/pipelines/daily/runs", &self.owner_token, json!({})).await;
+        assert_eq!(status, StatusCode::CREATED, "{run}");
+        run
+    }
+
+    /// The pipeline run `id` as the API shows it.
+    pub async fn pipeline_run(&self, id: &str) -> Value {
+        let (status, run) =
+            self.server.get(&format!("/v1/projects/sales/pipeline-runs/{id}"), &self.owner_token).await;
+        assert_eq!(status, StatusCode::OK, "{run}");
+        run
+    }
+
+    /// How many runs the pipeline `daily` has.
+    pub async fn daily_run_count(&self) -> usize {
+        let (_, page) =
+            self.server.get("/v1/projects/sales/pipelines/daily/runs?limit=500", &self.owner_token).await;
+        page["items"].as_array().map_or(0, Vec::len)
+    }
+
+    /// A new agent's token.
+    pub async fn agent_token(&self, name: &str) -> String {
+        let (status, agent) =
+            self.server.post("/v1/agents", &self.admin_token, json!({"name": name, "labels": {}})).await;
+        assert_eq!(status, StatusCode::CREATED, "{agent}");
+        agent["token"].as_str().unwrap().to_owned()
+    }
+
+    /// Claims the next queued execution as the agent of `token` and ends it in `state`; its id.
+    pub async fn claim_and_end(&self, token: &str, state: &str) -> String {
+        let (status, claim) = self.server.post("/v1/agent/claim", token, json!({"wait_secs": 0})).await;
+        let id = claim["claim"]["execution"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{status} {claim}"))
+            .to_owned();
+        let path = format!("/v1/agent/executions/{id}/complete");
+        let (status, body) = self.server.post(&path, token, json!({"result": {"state": state}})).await;
+        assert!(status.is_success(), "complete: {status} {body}");
+        id
+    }
+
     /// A browser for this server.
     pub fn browser(&self) -> Browser {
         Browser::new(&self.server.base)
