@@ -93,9 +93,11 @@ INTENTIONAL_DIFFERENCES = {
     "timings": "wall-clock values differ from run to run",
     # nbclient appends one stream output per iopub message, so how papermill splits a cell's stdout
     # depends on ipykernel's flush timing (from run to run); nbw writes consecutive chunks of one
-    # stream as one output. Both sides are merged the same way before comparing (normalise_outputs);
-    # the order of stdout and stderr chunks is still compared.
-    "stream chunks": "consecutive outputs of one stream are merged on both sides",
+    # stream as one output. Both sides are merged the same way before comparing (normalise_outputs).
+    # ipykernel flushes stdout and stderr from separate buffers, so which of the two reaches the
+    # notebook first is timing too (seen flipping under load on one peer notebook): between two
+    # non-stream outputs, each stream's text is compared, not the interleaving of the two.
+    "stream chunks": "consecutive stream outputs are merged per stream on both sides",
 }
 
 # Differences accepted in one notebook only: notebook name -> [(regex searched in "check: message" of
@@ -495,6 +497,16 @@ def joined(v):
     return v
 
 
+def stream_block(result: list[dict]) -> list[dict]:
+    """The stream outputs at the end of `result`, after its last non-stream output."""
+    block: list[dict] = []
+    for o in reversed(result):
+        if o["output_type"] != "stream":
+            break
+        block.insert(0, o)
+    return block
+
+
 def normalise_outputs(outputs, n: Normaliser) -> list[dict]:
     result: list[dict] = []
     for o in outputs:
@@ -504,10 +516,14 @@ def normalise_outputs(outputs, n: Normaliser) -> list[dict]:
             # nbclient appends one output per iopub stream message, and how ipykernel batches
             # writes into messages depends on timing: consecutive chunks of one stream are one
             # output here, on both sides.
-            if result and result[-1]["output_type"] == "stream" and result[-1]["name"] == o.get("name"):
-                result[-1]["text"] += text
+            block = stream_block(result)
+            same = next((b for b in block if b["name"] == o.get("name")), None)
+            if same is not None:
+                same["text"] += text
             else:
                 result.append({"output_type": "stream", "name": o.get("name"), "text": text})
+                block.append(result[-1])
+                result[len(result) - len(block) :] = sorted(block, key=lambda b: str(b["name"]))
         elif kind in ("display_data", "execute_result"):
             norm = {
                 "output_type": kind,

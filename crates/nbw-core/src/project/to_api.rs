@@ -1,8 +1,6 @@
 //! A workflow, a pipeline and a schedule of the project file as the API's.
 
-use super::model::{
-    ChannelEntry, NotificationEntry, OnEntry, ProjectDefaults, ProjectFile, WorkflowEntry,
-};
+use super::model::{ChannelEntry, NotificationEntry, OnEntry, ProjectDefaults, ProjectFile, WorkflowEntry};
 use super::retries::Retries;
 use super::schedule::{MisfireEntry, ScheduleEntry};
 use crate::api::{

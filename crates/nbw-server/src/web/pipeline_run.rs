@@ -6,7 +6,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
-use nbw_core::api::{PipelineRunState, RerunPipeline, Role, StepRun, StepRunState};
+use nbw_core::api::{Origin, PipelineRunState, RerunPipeline, Role, StepRun, StepRunState};
 
 use super::dag::{self, StepBox};
 use super::human;
@@ -150,7 +150,7 @@ pub async fn rerun(
     form: PostForm,
 ) -> Result<Response, PageError> {
     let (row, _) = visible_run(&state, &form.user.caller, &id, Role::Editor).await?;
-    let request = RerunPipeline { from_failed: true };
+    let request = RerunPipeline { from_failed: true, origin: Some(Origin::Web) };
     let run = runs::rerun(&state, &row, request, form.user.caller.user_id).await?;
     Ok(Redirect::to(&format!("/pipeline-runs/{}", run.id)).into_response())
 }
