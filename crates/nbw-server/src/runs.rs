@@ -7,8 +7,8 @@
 //! their attempt's spec and labels, so they run in the same image.
 //!
 //! Before anything is queued, a run's parameters are checked against its notebook's types and
-//! its workflow's rules ([`crate::typed_params`]), and its limits are made explicit: every
-//! execution records its effective timeout and queue deadline ([`crate::limits`]).
+//! its workflow's rules (`typed_params`), and its limits are made explicit: every
+//! execution records its effective timeout and queue deadline (`limits`).
 
 use std::collections::BTreeMap;
 
