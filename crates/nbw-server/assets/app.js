@@ -44,6 +44,12 @@
   }
 
   function show(step) {
+    // A step that has started means the run has too (the page may have loaded while queued).
+    var started = { running: 1, succeeded: 1, failed: 1 };
+    if (badge.textContent === "queued" && started[step.state]) {
+      badge.className = "badge state-running";
+      badge.textContent = "running";
+    }
     var box = find("#run-dag g.step", step.name);
     if (box) {
       box.setAttribute("data-state", step.state);

@@ -456,6 +456,8 @@ async fn a_pipeline_runs_from_its_page_and_its_steps_are_coloured_live() {
     assert_eq!(box_fill(&browser, "prepare").await, json!("rgb(218, 251, 225)"), "succeeded is green");
     assert_eq!(box_fill(&browser, "slow").await, json!("rgb(221, 244, 255)"), "running is blue");
     assert_eq!(box_fill(&browser, "merge").await, json!("rgb(246, 248, 250)"), "pending is grey");
+    let badge = browser.js("return document.getElementById('run-state').textContent;").await;
+    assert_eq!(badge, json!("running"), "a run whose steps have started is running, live too");
     let href = browser
         .js("return document.querySelector('#run-dag g.step[data-step=prepare] a').getAttribute('href');")
         .await;

@@ -1,5 +1,5 @@
 //! The agents page (administrators, as the API's `GET /v1/agents`): online or offline, labels,
-//! current runs, last seen. Others are told the page is for administrators.
+//! version, current runs, last seen. Others are told the page is for administrators.
 
 use askama::Template;
 use axum::extract::State;
@@ -10,14 +10,13 @@ use nbw_core::api::Agent;
 use super::human;
 use super::page::{Chrome, PageError, render, render_status};
 use super::session::WebUser;
-use crate::db::now_ms;
+use crate::auth;
 use crate::state::AppState;
-use crate::store::{agents, queue};
+use crate::store::queue;
 
 /// One agent's line.
 struct AgentLine {
     agent: Agent,
-    online: bool,
     last_seen: String,
     labels: String,
     running: Vec<String>,
@@ -40,14 +39,11 @@ pub async fn show(State(state): State<AppState>, user: WebUser) -> Result<Respon
             &AgentsPage { chrome, allowed: false, agents: Vec::new() },
         );
     }
-    // An agent heartbeats at least once per lease; two leases without one means it is gone.
-    let online_within = i64::try_from(state.config.lease_secs.saturating_mul(2000)).unwrap_or(i64::MAX);
     let mut lines = Vec::new();
-    for agent in agents::list_agents(&state.db).await? {
-        let seen = agent.last_heartbeat_at.map(|t| t.timestamp_millis());
+    // Online as the API says it (one rule: `auth::agents::list`).
+    for agent in auth::agents::list(&state).await? {
         let running = queue::running_on(&state.db, &agent.id).await?.into_iter().map(|row| row.id).collect();
         lines.push(AgentLine {
-            online: !agent.revoked && seen.is_some_and(|at| now_ms() - at < online_within),
             last_seen: human::time_opt(agent.last_heartbeat_at),
             labels: agent.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", "),
             running,

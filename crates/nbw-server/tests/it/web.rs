@@ -610,3 +610,30 @@ both_backends!(
         assert!(page.contains(&format!("/ {id}</div>")), "the crumbs end with the id");
     }
 );
+
+both_backends!(the_agents_page_shows_version_online_and_current_runs, |backend| async move {
+    let team = Team::new(backend).await;
+    let id = team.run_report().await;
+    let token = team.agent_token("a1").await;
+    team.agent_token("idle").await;
+    let (status, _) = team.server.put("/v1/agent/self", &token, json!({"version": "9.8.7"})).await;
+    assert!(status.is_success());
+    let (status, claim) = team.server.post("/v1/agent/claim", &token, json!({"wait_secs": 0})).await;
+    assert_eq!(claim["claim"]["execution"]["id"], json!(id), "{status} {claim}");
+    let admin = team.logged_in("root").await;
+    let body = admin.get("/agents").await.body;
+    let line = |name: &str| {
+        let start =
+            body.find(&format!("<strong>{name}</strong>")).unwrap_or_else(|| panic!("{name} in {body}"));
+        let end = body[start..].find("</tr>").map_or(body.len(), |e| start + e);
+        body[start..end].to_owned()
+    };
+    let a1 = line("a1");
+    assert!(a1.contains(">9.8.7<") && a1.contains(">online<"), "{a1}");
+    assert!(a1.contains(&format!("href=\"/executions/{id}\"")), "{a1}");
+    let idle = line("idle");
+    assert!(
+        idle.contains("not yet started") && idle.contains(">offline<") && idle.contains(">idle<"),
+        "{idle}"
+    );
+});
