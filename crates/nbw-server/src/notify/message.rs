@@ -179,6 +179,26 @@ fn slack(facts: &Facts) -> Value {
 }
 
 /// Discord markdown: the characters that format are escaped.
+/// A Discord embed: green for a success, red otherwise, stamped with the end time when known.
+pub(super) fn discord_embed(
+    title: String,
+    url: &str,
+    succeeded: bool,
+    fields: Vec<Value>,
+    finished_at: Option<DateTime<Utc>>,
+) -> Value {
+    let mut embed = json!({
+        "title": title,
+        "url": url,
+        "color": if succeeded { 0x2e_b8_86 } else { 0xd0_30_30 },
+        "fields": fields,
+    });
+    if let Some(finished) = finished_at {
+        embed["timestamp"] = json!(finished.to_rfc3339());
+    }
+    embed
+}
+
 pub(super) fn discord_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -215,15 +235,8 @@ fn discord(facts: &Facts) -> Value {
         links.insert(0, format!("[Output notebook]({output})"));
     }
     fields.push(json!({"name": "Links", "value": links.join(" · ")}));
-    let mut embed = json!({
-        "title": format!("{} {}", facts.name(), facts.outcome()),
-        "url": facts.execution_url,
-        "color": if facts.succeeded() { 0x2e_b8_86 } else { 0xd0_30_30 },
-        "fields": fields,
-    });
-    if let Some(finished) = facts.finished_at {
-        embed["timestamp"] = json!(finished.to_rfc3339());
-    }
+    let title = format!("{} {}", facts.name(), facts.outcome());
+    let embed = discord_embed(title, &facts.execution_url, facts.succeeded(), fields, facts.finished_at);
     json!({
         "content": format!("{} **{}** {}", facts.icon(), discord_escape(&facts.name()), facts.outcome()),
         "embeds": [embed],

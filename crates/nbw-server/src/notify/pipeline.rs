@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use nbw_core::api::{NotifyChannel, PipelineRunState, StepRun, StepRunState};
 use serde_json::{Value, json};
 
-use super::message::{code_block, discord_escape, human_duration, slack_escape, truncate};
+use super::message::{code_block, discord_embed, discord_escape, human_duration, slack_escape, truncate};
 use crate::db::to_time_opt;
 use crate::state::AppState;
 use crate::store::executions;
@@ -255,15 +255,8 @@ fn discord(facts: &RunFacts) -> Value {
         links.push(format!("[Execution of step {}]({url})", discord_escape(&failed.name)));
     }
     fields.push(json!({"name": "Links", "value": links.join(" · ")}));
-    let mut embed = json!({
-        "title": format!("{} {}", facts.name(), facts.outcome()),
-        "url": facts.run_url,
-        "color": if facts.succeeded() { 0x2e_b8_86 } else { 0xd0_30_30 },
-        "fields": fields,
-    });
-    if let Some(finished) = facts.finished_at {
-        embed["timestamp"] = json!(finished.to_rfc3339());
-    }
+    let title = format!("{} {}", facts.name(), facts.outcome());
+    let embed = discord_embed(title, &facts.run_url, facts.succeeded(), fields, facts.finished_at);
     let mut content = format!("{} **{}** {}", facts.icon(), discord_escape(&facts.name()), facts.outcome());
     if let Some(failure) = facts.failure() {
         content.push_str(&format!(": {}", discord_escape(&truncate(&failure, 1500))));
